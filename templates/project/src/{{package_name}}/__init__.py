@@ -1,0 +1,1 @@
+"""This tutorial's code: config, data, model and training, shared by notebooks and scripts."""

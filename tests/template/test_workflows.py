@@ -118,7 +118,9 @@ def test_answers_reach_the_workflows(variants, framework, python):
     repo = variants[framework, python]
     answers = yaml.safe_load((repo / ".copier-answers.yml").read_text())
     notebooks = load(repo / ".github/workflows/notebooks.yml")
-    setup = [s for _, s in all_steps(notebooks) if s.get("uses", "").startswith("actions/setup-python@")]
+    setup = [
+        s for _, s in all_steps(notebooks) if s.get("uses", "").startswith("actions/setup-python@")
+    ]
     assert setup and all(s["with"]["python-version"] == python for s in setup)
     conda = [s for _, s in all_steps(notebooks) if "setup-miniconda@" in s.get("uses", "")]
     assert conda and conda[0]["with"]["activate-environment"] == answers["repo_name"]
@@ -139,7 +141,9 @@ def test_notebooks_workflow_runs_everything_everywhere(variants):
         assert isinstance(job["timeout-minutes"], int), job_id
         runs = [s["run"] for s in job["steps"] if "run" in s]
         assert any("pytest --overwrite" in run for run in runs), job_id
-        uploads = [s for s in job["steps"] if s.get("uses", "").startswith("actions/upload-artifact@")]
+        uploads = [
+            s for s in job["steps"] if s.get("uses", "").startswith("actions/upload-artifact@")
+        ]
         assert len(uploads) == 1 and uploads[0]["if"] == "failure()", job_id
         assert uploads[0]["with"]["path"] == "notebooks/", job_id
     pip = workflow["jobs"]["pip"]
@@ -170,7 +174,9 @@ def test_template_update_workflow(variants):
     assert "_commit" in script
     install = next(s["run"] for s in job["steps"] if "pip install" in s.get("run", ""))
     assert re.search(r'"copier==\d+\.\d+\.\d+"', install)
-    pr = next(s for s in job["steps"] if s.get("uses", "").startswith("peter-evans/create-pull-request@"))
+    pr = next(
+        s for s in job["steps"] if s.get("uses", "").startswith("peter-evans/create-pull-request@")
+    )
     assert pr["with"]["body-path"] == "${{ steps.update.outputs.body }}"
 
 
@@ -182,7 +188,9 @@ def test_template_update_script_reports_versions_and_conflicts(variants, tmp_pat
     script = next(s["run"] for s in job["steps"] if "copier update" in s.get("run", ""))
     work = tmp_path / "repo"
     work.mkdir()
-    (work / ".copier-answers.yml").write_text("_commit: v1.0.0\n_src_path: https://example.invalid/t\n")
+    (work / ".copier-answers.yml").write_text(
+        "_commit: v1.0.0\n_src_path: https://example.invalid/t\n"
+    )
     (work / "a.py").write_text("x = 1\n")
     (work / "b.py").write_text("y = 1\n")
     git = ["git", "-c", "user.name=t", "-c", "user.email=t@t.invalid"]
@@ -208,7 +216,7 @@ def test_template_update_script_reports_versions_and_conflicts(variants, tmp_pat
         "GITHUB_OUTPUT": str(output),
     }
     done = subprocess.run(
-        ["bash", "-e", "-c", script], cwd=work, env=env, capture_output=True, text=True
+        ["bash", "-e", "-c", script], check=False, cwd=work, env=env, capture_output=True, text=True
     )
     assert done.returncode == 0, done.stderr
     outputs = dict(line.split("=", 1) for line in output.read_text().splitlines())
@@ -267,6 +275,7 @@ def test_github_workflow_schema(variants, framework, python):
     files = [str(p) for p in workflow_files(variants[framework, python])]
     done = subprocess.run(
         [tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", *files],
+        check=False,
         capture_output=True,
         text=True,
     )
@@ -278,6 +287,7 @@ def test_zizmor_offline_has_no_findings(variants, framework, python):
     repo = variants[framework, python]
     done = subprocess.run(
         [tool("zizmor"), "--offline", "--no-progress", "--format", "json", str(repo / ".github")],
+        check=False,
         capture_output=True,
         text=True,
     )
@@ -302,7 +312,7 @@ def actionlint() -> list[str]:
 @pytest.mark.parametrize(("framework", "python"), VARIANTS)
 def test_actionlint(variants, framework, python):
     files = [str(p) for p in workflow_files(variants[framework, python])]
-    done = subprocess.run([*actionlint(), *files], capture_output=True, text=True)
+    done = subprocess.run([*actionlint(), *files], check=False, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
     assert json.loads(done.stdout) == []
 
@@ -315,6 +325,6 @@ def test_actionlint_catches_a_bad_workflow(tmp_path):
         "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"
         "      - run: echo ${{ github.event.head_commit.message }}\n"
     )
-    done = subprocess.run([*command, str(bad)], capture_output=True, text=True)
+    done = subprocess.run([*command, str(bad)], check=False, capture_output=True, text=True)
     assert done.returncode == 1
     assert any("untrusted" in f["message"] for f in json.loads(done.stdout))

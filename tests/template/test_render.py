@@ -1,0 +1,220 @@
+"""Every variant of the template renders into exactly the promised, valid files (real Copier)."""
+
+from __future__ import annotations
+
+import ast
+import itertools
+import json
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+from conftest import FRAMEWORKS, PYTORCH_CPU_INDEX, copier_answers, files_of
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from support import TEMPLATE_TAG
+
+LICENSES = {"MIT": "MIT License", "BSD-3-Clause": "BSD 3-Clause License", "Apache-2.0": "Apache License"}
+PYTHONS = ("3.11", "3.12", "3.13")
+ARTICLES = ("", "https://example.org/blog/digits-cnn")
+# Jinja syntax left in the output; `${{ ... }}` is GitHub Actions syntax, not Jinja.
+JINJA_LEFTOVER = re.compile(r"(?<!\$)\{\{|\{%|%\}|\{#|#\}")
+
+
+def expected_files(package: str) -> set[str]:
+    modules = ("__init__", "config", "data", "engine", "metrics", "model", "plots", "runs", "train")
+    tests = ("conftest", "test_config", "test_data", "test_model", "test_train")
+    return {
+        ".copier-answers.yml",
+        ".gitignore",
+        ".pre-commit-config.yaml",
+        ".github/workflows/notebooks.yml",
+        ".github/workflows/template-update.yml",
+        "LICENSE",
+        "README.md",
+        "environment.yml",
+        "pyproject.toml",
+        "requirements.txt",
+        "configs/default.yaml",
+        "configs/smoke.yaml",
+        "notebooks/01-quickstart.ipynb",
+        *(f"src/{package}/{module}.py" for module in modules),
+        *(f"tests/{test}.py" for test in tests),
+    }
+
+
+def requirement_lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+
+
+def pinned(lines: list[str]) -> set[str]:
+    return {line for line in lines if not line.startswith("-")}
+
+
+def check_valid_files(repo: Path) -> None:
+    """Every file parses as what it claims to be, and no Jinja syntax survived."""
+    for path in sorted(repo.rglob("*")):
+        if not path.is_file():
+            continue
+        text = path.read_text(encoding="utf-8")
+        name = path.relative_to(repo).as_posix()
+        if path.suffix in {".yml", ".yaml"}:
+            assert yaml.safe_load(text) is not None, name
+        elif path.suffix == ".toml":
+            tomllib.loads(text)
+        elif path.suffix == ".py":
+            ast.parse(text, filename=name)
+        elif path.suffix == ".ipynb":
+            notebook = nbformat.reads(text, as_version=nbformat.NO_CONVERT)
+            nbformat.validate(notebook)
+            assert (notebook.nbformat, notebook.nbformat_minor) == (4, 5), name
+            ids = [cell.id for cell in notebook.cells]
+            assert ids == [str(i) for i in range(len(ids))], f"{name}: cell ids {ids}"
+            for cell in notebook.cells:
+                if cell.cell_type == "code":
+                    assert cell.outputs == [] and cell.execution_count is None, name
+                    ast.parse(cell.source, filename=f"{name}#{cell.id}")
+
+
+def check_no_jinja_left(repo: Path) -> None:
+    for path in repo.rglob("*"):
+        if path.is_file():
+            match = JINJA_LEFTOVER.search(path.read_text(encoding="utf-8"))
+            assert match is None, f"{path.relative_to(repo)}: Jinja left over near {match.group()!r}"
+
+
+def check_dependency_files_agree(repo: Path) -> None:
+    """requirements.txt, environment.yml and pyproject.toml come from one list."""
+    requirements = requirement_lines((repo / "requirements.txt").read_text())
+    environment = yaml.safe_load((repo / "environment.yml").read_text())
+    (pip_section,) = [item for item in environment["dependencies"] if isinstance(item, dict)]
+    assert pip_section["pip"] == requirements
+    assert all("==" in line for line in pinned(requirements))
+    project = tomllib.loads((repo / "pyproject.toml").read_text())["project"]
+    runtime = {line.split("==")[0] + line.partition(";")[1] + line.partition(";")[2] for line in pinned(requirements)}
+    assert set(project["dependencies"]) <= runtime
+    answers = copier_answers(repo)
+    assert f"python={answers['python_version']}" in environment["dependencies"]
+    assert project["requires-python"] == f">={answers['python_version']}"
+
+
+VARIANTS = list(itertools.product(FRAMEWORKS, LICENSES, PYTHONS, ARTICLES))
+
+
+@pytest.mark.parametrize(("framework", "license", "python", "article"), VARIANTS)
+def test_every_variant_renders_exact_valid_files(tmp_path, render, framework, license, python, article):
+    repo = render(
+        tmp_path / "repo",
+        framework=framework,
+        license=license,
+        python_version=python,
+        article_url=article,
+    )
+    answers = copier_answers(repo)
+    assert files_of(repo) == expected_files(answers["package_name"])
+    check_valid_files(repo)
+    check_no_jinja_left(repo)
+    check_dependency_files_agree(repo)
+    assert (repo / "LICENSE").read_text().lstrip().startswith(LICENSES[license])
+    readme = (repo / "README.md").read_text()
+    assert (f"]({article})" in readme) == bool(article)
+
+
+def test_defaults_alone_give_a_pytorch_repo_that_plain_copier_update_can_follow(tmp_path, render, template_repo):
+    repo = render(tmp_path / "repo")
+    answers = copier_answers(repo)
+    assert answers["_commit"] == TEMPLATE_TAG
+    assert answers["_src_path"] == str(template_repo)
+    assert answers["framework"] == "pytorch"
+    assert answers["package_name"] == "handwritten_digits_with_a_cnn"
+    assert answers["repo_name"] == "handwritten-digits-with-a-cnn"
+    requirements = (repo / "requirements.txt").read_text()
+    assert PYTORCH_CPU_INDEX in requirements.splitlines()
+    assert "torch==2.13.0" in requirements.splitlines()
+    engine = (repo / "src/handwritten_digits_with_a_cnn/engine.py").read_text()
+    assert "import torch" in engine and "tensorflow" not in engine
+
+
+def test_tensorflow_repo_pins_cpu_tensorflow_and_no_torch(tmp_path, render):
+    repo = render(tmp_path / "repo", framework="tensorflow")
+    requirements = requirement_lines((repo / "requirements.txt").read_text())
+    assert not any(line.startswith(("torch", "--extra-index-url")) for line in requirements)
+    assert any(line.startswith("tensorflow-cpu==") for line in requirements)
+    engine = (repo / f"src/{copier_answers(repo)['package_name']}/engine.py").read_text()
+    assert "tensorflow" in engine and "torch" not in engine
+
+
+@pytest.mark.parametrize(
+    ("answers", "message"),
+    [
+        ({"package_name": "1digits"}, 'The package name "1digits" is not a valid Python package name'),
+        ({"package_name": "my-digits"}, 'The package name "my-digits" is not a valid Python package name'),
+        ({"package_name": "Digits"}, 'The package name "Digits" is not a valid Python package name'),
+        ({"package_name": "class"}, 'The package name "class" is a Python keyword'),
+        ({"package_name": "torch"}, 'The package name "torch" would shadow a module'),
+        ({"framework": "jax"}, "Invalid choice for 'framework': 'jax' is not in ['pytorch', 'tensorflow']"),
+        ({"python_version": "2.7"}, "Invalid choice for 'python_version'"),
+        ({"github_owner": "not a user"}, 'The GitHub owner "not a user" is not a valid GitHub user'),
+        ({"repo_name": "a/b"}, 'The repository name "a/b" is not a valid GitHub repository name'),
+        ({"article_url": "example.org/post"}, 'The article URL "example.org/post" is not a web address'),
+        ({"author_email": "nobody"}, 'The e-mail "nobody" is not an e-mail address'),
+        ({"project_title": "   "}, "The project title must not be empty."),
+        ({"project_title": "Two\nlines"}, "The project title must be one line of text"),
+        ({"author_name": "Ada\tLovelace"}, "The author's name must be one line of text"),
+    ],
+)
+def test_bad_answers_are_refused_with_one_sentence_and_nothing_written(tmp_path, render, answers, message):
+    dest = tmp_path / "repo"
+    with pytest.raises(ValueError) as raised:
+        render(dest, **answers)
+    assert message in str(raised.value)
+    assert len(str(raised.value).splitlines()) == 1
+    assert not dest.exists()
+
+
+def test_plain_copier_cli_refuses_a_bad_answer_and_writes_nothing(tmp_path, template_repo):
+    dest = tmp_path / "repo"
+    done = subprocess.run(
+        [sys.executable, "-m", "copier", "copy", "--defaults", "--vcs-ref", TEMPLATE_TAG,
+         "-d", "package_name=1digits", str(template_repo), str(dest)],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode != 0
+    assert 'The package name "1digits" is not a valid Python package name' in done.stderr
+    assert not dest.exists()
+
+
+TITLE_TEXT = st.text(
+    alphabet=st.one_of(
+        st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")),
+        st.sampled_from(list("\"'\\{}%#$`<>&|ÜßéØ数字 -_")),
+    ),
+    min_size=1,
+    max_size=40,
+).filter(lambda title: title.strip())
+
+
+# Each example is a real render (~0.3 s): generate, but do not spend minutes shrinking.
+@settings(
+    max_examples=30,
+    deadline=None,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(title=TITLE_TEXT, author=TITLE_TEXT)
+def test_any_title_and_author_render_into_valid_files(tmp_path_factory, render, title, author):
+    repo = render(tmp_path_factory.mktemp("title") / "repo", project_title=title, author_name=author)
+    answers = copier_answers(repo)
+    assert answers["project_title"] == title
+    assert answers["package_name"].isidentifier()
+    check_valid_files(repo)
+    notebook = json.loads((repo / "notebooks/01-quickstart.ipynb").read_text())
+    assert notebook["cells"][0]["source"][0] == f"# {title}\n"
+    project = tomllib.loads((repo / "pyproject.toml").read_text())["project"]
+    assert project["authors"][0]["name"] == author

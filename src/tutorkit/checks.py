@@ -1,0 +1,301 @@
+"""``tutorkit check``: repo-review style rules for a companion repo.
+
+Each rule is a tiny class: an ID, a title (its docstring), a fix hint and a ``problems`` method
+that returns what is wrong (nothing when the rule passes). The ID links to ``docs/checks.md``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from tutorkit.repos import ANSWERS_FILE
+from tutorkit.template import known_frameworks, parse_version
+
+DOCS_URL = "https://github.com/tutorkit/tutorkit/blob/main/docs/checks.md"
+URL_PATTERN = re.compile(r"^(https?|ssh|git|file)://\S+$|^git@[^:\s]+:\S+$|^g[hl]:\S+$")
+SEED_CALL = re.compile(
+    r"\b(manual_seed|set_random_seed|set_seed|seed_everything|random\.seed)\s*\("
+)
+PIN = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*([^\s;#]+)\s*(;[^#]*)?")
+
+
+class Skip(Exception):
+    """The rule cannot say anything about this repo (its message says why)."""
+
+
+def _load_yaml(path: Path):
+    import yaml
+
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def _answers(repo: Path) -> dict:
+    try:
+        data = _load_yaml(repo / ANSWERS_FILE)
+    except (OSError, ValueError) as exc:
+        raise Skip(f"{ANSWERS_FILE} cannot be read (see TK101)") from exc
+    if not isinstance(data, dict):
+        raise Skip(f"{ANSWERS_FILE} is not a mapping (see TK101)")
+    return data
+
+
+def _pins(lines: list[str]) -> dict[str, str]:
+    pins = {}
+    for line in lines:
+        if match := PIN.match(line.strip().strip('"').strip("'")):
+            name = re.sub(r"[-_.]+", "-", match.group(1)).lower()
+            marker = (match.group(3) or "").lstrip(";").strip()
+            pins[f"{name}; {marker}" if marker else name] = match.group(2)
+    return pins
+
+
+class Rule:
+    id = ""
+    fix = ""
+
+    @property
+    def title(self) -> str:
+        return " ".join((self.__doc__ or "").split())
+
+    @property
+    def url(self) -> str:
+        return f"{DOCS_URL}#{self.id.lower()}"
+
+    def problems(self, repo: Path) -> list[str]:
+        raise NotImplementedError
+
+
+class AnswersValid(Rule):
+    """The answers file names the template's git URL, a version tag and a known framework."""
+
+    id = "TK101"
+    fix = "Restore .copier-answers.yml from git history, or recreate the repo with `tutorkit new`."
+
+    def problems(self, repo: Path) -> list[str]:
+        path = repo / ANSWERS_FILE
+        if not path.is_file():
+            return [f"{ANSWERS_FILE} is missing"]
+        try:
+            data = _load_yaml(path)
+        except ValueError as exc:
+            return [f"{ANSWERS_FILE} is not valid YAML: {type(exc).__name__}"]
+        if not isinstance(data, dict):
+            return [f"{ANSWERS_FILE} is not a mapping"]
+        found = []
+        src, commit = data.get("_src_path"), data.get("_commit")
+        if not isinstance(src, str) or not URL_PATTERN.match(src):
+            found.append(f"_src_path {src!r} is not a git URL (plain `copier update` needs one)")
+        if not isinstance(commit, str) or parse_version(commit) is None:
+            found.append(f"_commit {commit!r} is not a version tag such as v1.2.0")
+        frameworks = known_frameworks()
+        if data.get("framework") not in frameworks:
+            found.append(f"framework {data.get('framework')!r} is not one of {frameworks}")
+        return found
+
+
+class NotebooksStripped(Rule):
+    """Notebooks are valid nbformat and committed without outputs."""
+
+    id = "TK102"
+    fix = "Run `nbstripout notebooks/*.ipynb` (or `pre-commit run --all-files`) and commit."
+
+    def problems(self, repo: Path) -> list[str]:
+        import nbformat
+
+        notebooks = sorted((repo / "notebooks").glob("*.ipynb"))
+        if not notebooks:
+            return ["no notebooks in notebooks/"]
+        found = []
+        for path in notebooks:
+            name = path.relative_to(repo).as_posix()
+            try:
+                nb = nbformat.read(path, as_version=4)
+                nbformat.validate(nb)
+            except Exception as exc:  # noqa: BLE001  (nbformat raises several kinds)
+                found.append(f"{name} is not a valid notebook: {' '.join(str(exc).split())[:120]}")
+                continue
+            dirty = [
+                i
+                for i, c in enumerate(nb.cells)
+                if c.cell_type == "code" and (c.get("outputs") or c.get("execution_count"))
+            ]
+            if dirty:
+                found.append(f"{name} has outputs in cells {dirty}")
+        return found
+
+
+class EnvironmentsAgree(Rule):
+    """requirements.txt and environment.yml pin the same packages at the same versions."""
+
+    id = "TK103"
+    fix = (
+        "Edit both files together (or update from the template, which renders both from one list)."
+    )
+
+    def problems(self, repo: Path) -> list[str]:
+        req, env = repo / "requirements.txt", repo / "environment.yml"
+        missing = [p.name for p in (req, env) if not p.is_file()]
+        if missing:
+            return [f"{name} is missing" for name in missing]
+        try:
+            environment = _load_yaml(env) or {}
+        except ValueError as exc:
+            return [f"environment.yml is not valid YAML: {type(exc).__name__}"]
+        pip_section: list[str] = []
+        for dep in environment.get("dependencies") or []:
+            if isinstance(dep, dict) and isinstance(dep.get("pip"), list):
+                pip_section.extend(str(item) for item in dep["pip"])
+        req_pins = _pins(req.read_text(encoding="utf-8").splitlines())
+        env_pins = _pins(pip_section)
+        found = []
+        for name in sorted(set(req_pins) | set(env_pins)):
+            left, right = req_pins.get(name, "absent"), env_pins.get(name, "absent")
+            if left != right:
+                found.append(f"{name}: requirements.txt {left}, environment.yml {right}")
+        if not req_pins:
+            found.append("requirements.txt pins no package")
+        return found
+
+
+def _config_seed(path: Path, seen: tuple[Path, ...] = ()) -> object:
+    """The ``seed`` of a config, following ``extends:`` to the config it builds on."""
+    data = _load_yaml(path)
+    if not isinstance(data, dict):
+        raise ValueError("not a mapping")  # noqa: TRY004  (reported like a YAML error)
+    if "seed" in data or not data.get("extends") or path in seen:
+        return data.get("seed")
+    return _config_seed(path.parent / str(data["extends"]), (*seen, path))
+
+
+class ConfigsLoad(Rule):
+    """Every configs/*.yaml parses and has a seed (directly or through `extends:`)."""
+
+    id = "TK104"
+    fix = "Fix the YAML syntax and give the config a `seed:` (or `extends:` a config that has one)."
+
+    def problems(self, repo: Path) -> list[str]:
+        configs = sorted((repo / "configs").glob("*.yaml"))
+        if not configs:
+            return ["no configs/*.yaml"]
+        found = []
+        for path in configs:
+            name = path.relative_to(repo).as_posix()
+            try:
+                seed = _config_seed(path)
+            except (OSError, ValueError) as exc:
+                found.append(f"{name} does not load: {' '.join(str(exc).split())[:120]}")
+                continue
+            if not isinstance(seed, int):
+                found.append(f"{name} has no integer seed")
+        return found
+
+
+class SeedsSet(Rule):
+    """The tutorial's package seeds every random generator from the config's seed."""
+
+    id = "TK105"
+    fix = "Call the seeding function (e.g. torch.manual_seed / keras.utils.set_random_seed) from src/<package>/."
+
+    def problems(self, repo: Path) -> list[str]:
+        package = str(_answers(repo).get("package_name") or "")
+        code = sorted((repo / "src" / package).rglob("*.py")) if package else []
+        if not code:
+            return [f"no Python code in src/{package or '<package>'}/"]
+        found = []
+        if not any(SEED_CALL.search(p.read_text(encoding="utf-8", errors="replace")) for p in code):
+            found.append(f"no code in src/{package}/ calls a seeding function")
+        default = repo / "configs" / "default.yaml"
+        try:
+            if default.is_file() and not isinstance(_config_seed(default), int):
+                found.append("configs/default.yaml has no seed")
+        except (OSError, ValueError):
+            pass  # reported by TK104
+        return found
+
+
+class CIWorkflow(Rule):
+    """CI runs the notebooks on a weekly schedule (.github/workflows/notebooks.yml)."""
+
+    id = "TK106"
+    fix = "Restore .github/workflows/notebooks.yml from the template (`tutorkit update`)."
+
+    def problems(self, repo: Path) -> list[str]:
+        path = repo / ".github" / "workflows" / "notebooks.yml"
+        if not path.is_file():
+            return [".github/workflows/notebooks.yml is missing"]
+        try:
+            workflow = _load_yaml(path)
+        except ValueError as exc:
+            return [f"notebooks.yml is not valid YAML: {type(exc).__name__}"]
+        # YAML 1.1 reads the key `on` as True.
+        triggers = workflow.get("on", workflow.get(True)) if isinstance(workflow, dict) else None
+        if not isinstance(triggers, dict) or not triggers.get("schedule"):
+            return ["notebooks.yml has no `schedule:` trigger"]
+        return []
+
+
+class NotebooksRun(Rule):
+    """Every notebook runs in smoke mode (pytest --nbmake, TUTORIAL_PROFILE=smoke)."""
+
+    id = "TK201"
+    fix = (
+        "Run `TUTORIAL_PROFILE=smoke python -m pytest --nbmake notebooks` and fix the first error."
+    )
+
+    def problems(self, repo: Path) -> list[str]:
+        venv = repo / ".venv" / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+        python = str(venv) if venv.exists() else sys.executable
+        proc = subprocess.run(
+            [python, "-m", "pytest", "--nbmake", "--nbmake-timeout=600", "-q", "notebooks"],
+            cwd=repo,
+            check=False,
+            env={**os.environ, "TUTORIAL_PROFILE": "smoke"},
+            capture_output=True,
+            text=True,
+        )
+        if proc.returncode == 0:
+            return []
+        tail = (proc.stdout.strip().splitlines() or proc.stderr.strip().splitlines() or ["?"])[-1]
+        return [f"pytest --nbmake failed (exit {proc.returncode}): {tail}"]
+
+
+STATIC_RULES: list[Rule] = [
+    AnswersValid(),
+    NotebooksStripped(),
+    EnvironmentsAgree(),
+    ConfigsLoad(),
+    SeedsSet(),
+    CIWorkflow(),
+]
+
+
+@dataclass
+class CheckResult:
+    id: str
+    title: str
+    result: str  # "pass", "fail" or "skip"
+    problems: list[str] = field(default_factory=list)
+    fix: str = ""
+    url: str = ""
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def run_checks(repo: Path, run_notebooks: bool = False) -> list[CheckResult]:
+    """Apply every rule to ``repo`` (and run its notebooks when asked)."""
+    rules = STATIC_RULES + ([NotebooksRun()] if run_notebooks else [])
+    results = []
+    for rule in rules:
+        try:
+            problems, state = rule.problems(repo), None
+        except Skip as skip:
+            problems, state = [str(skip)], "skip"
+        state = state or ("fail" if problems else "pass")
+        results.append(CheckResult(rule.id, rule.title, state, problems, rule.fix, rule.url))
+    return results

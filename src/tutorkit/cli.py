@@ -1,0 +1,235 @@
+"""The ``tutorkit`` command line: argparse in front, the work in the other modules.
+
+Only argparse is imported at start-up, so ``tutorkit --help`` is instant; copier and rich are
+imported by the command that needs them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from tutorkit import __version__
+
+DESCRIPTION = """\
+Create, update and check companion repos of ML tutorials, from the tutorkit Copier template.
+
+  tutorkit new DEST        start a companion repo (offline, from the template in this install)
+  tutorkit status [REPO]   which repos are behind the latest template release
+  tutorkit update [REPO]   roll a template release into one repo or a whole fleet
+  tutorkit check [REPO]    is a repo healthy (answers, notebooks, environments, configs, seeds, CI)
+
+REPO is a repo, or a folder whose subfolders are repos (a fleet); it defaults to the current folder.
+Exit status: 0 when all is well, 1 when a repo needs attention, 2 for a usage error.
+"""
+
+
+def _repos_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "repos", nargs="*", metavar="REPO", help="repos or fleet folders (default: .)"
+    )
+
+
+def _json_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tutorkit",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"tutorkit {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    url_help = (
+        "canonical git URL of the template recorded in the answers file "
+        "(default: $TUTORKIT_TEMPLATE_URL, else https://github.com/tutorkit/tutorkit.git)"
+    )
+
+    new = commands.add_parser(
+        "new",
+        help="create a companion repo from the template embedded in this install",
+        description=(
+            "Create a companion repo in DEST (a new or empty folder) from the template shipped "
+            "with this tutorkit, without network. The repo gets a git history with one commit, "
+            "and its .copier-answers.yml names the template's git URL and the tag "
+            f"v{__version__}, so `tutorkit update` and plain `copier update` work later."
+        ),
+    )
+    new.add_argument("dest", metavar="DEST", help="folder to create (must not exist or be empty)")
+    new.add_argument("--framework", help="deep-learning framework (pytorch or tensorflow)")
+    new.add_argument(
+        "--defaults", action="store_true", help="answer every question not given with its default"
+    )
+    new.add_argument(
+        "--data",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="answer a template question (repeatable), e.g. --data project_title='Digits CNN'",
+    )
+    new.add_argument("--template-url", help=url_help)
+
+    update = commands.add_parser(
+        "update",
+        help="roll a template release into repos, keeping every edit",
+        description=(
+            "Update each REPO to the latest template tag (or --to VERSION) with `copier update`, "
+            "several repos at a time. A repo with uncommitted changes or without a valid answers "
+            "file is refused and left untouched. Conflicts are left inline (<<<<<<< markers) and "
+            "reported. Ends with a table; exits 1 when any repo needs attention."
+        ),
+    )
+    _repos_argument(update)
+    update.add_argument(
+        "--to", metavar="VERSION", help="template tag to update to (default: latest)"
+    )
+    update.add_argument(
+        "--jobs",
+        "-j",
+        type=int,
+        default=os.cpu_count() or 1,
+        metavar="N",
+        help="repos updated at the same time (default: number of CPUs)",
+    )
+    update.add_argument(
+        "--branch",
+        metavar="NAME",
+        help="commit each update on a new branch NAME; the current branch and files stay as they are",
+    )
+    update.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="show what would change (in a temporary clone) without changing any repo",
+    )
+    _json_option(update)
+
+    status = commands.add_parser(
+        "status",
+        help="show each repo's template version and whether it is behind",
+        description=(
+            "For each REPO: framework, template version, latest template tag and whether it is "
+            "behind. Each template URL is asked for its tags once (git ls-remote) for the whole "
+            "fleet. Exits 1 when a repo is behind or cannot be read."
+        ),
+    )
+    _repos_argument(status)
+    _json_option(status)
+
+    check = commands.add_parser(
+        "check",
+        help="check that a repo is healthy (rules TK101-TK106, TK201 with --run)",
+        description=(
+            "Apply tutorkit's rules to REPO: TK101 answers file valid, TK102 notebooks without "
+            "outputs, TK103 requirements.txt and environment.yml agree, TK104 configs load and "
+            "have a seed, TK105 seeds set in the package, TK106 CI workflow with a schedule. "
+            "--run adds TK201: execute the notebooks in smoke mode. Each failure names a fix and "
+            "its docs/checks.md anchor. Exits 1 when a rule fails."
+        ),
+    )
+    check.add_argument("repo", nargs="?", default=".", metavar="REPO", help="the repo (default: .)")
+    check.add_argument(
+        "--run",
+        action="store_true",
+        help="also run the notebooks: TUTORIAL_PROFILE=smoke python -m pytest --nbmake notebooks",
+    )
+    _json_option(check)
+    return parser
+
+
+def _cmd_new(args) -> int:
+    from tutorkit.create import create
+    from tutorkit.report import progress
+
+    with progress("Rendering the template", None):
+        path = create(
+            args.dest,
+            framework=args.framework,
+            defaults=args.defaults or not sys.stdin.isatty(),
+            data_pairs=args.data,
+            url_override=args.template_url,
+        )
+    print(f"Created {path} (tutorkit template v{__version__}); next: cd {path}")
+    return 0
+
+
+def _cmd_update(args) -> int:
+    from tutorkit.report import print_json, print_update_table, progress
+    from tutorkit.repos import discover
+    from tutorkit.template import TutorkitError
+    from tutorkit.update import UpdatePlan, resolve_targets, update_fleet
+
+    if args.jobs < 1:
+        raise TutorkitError("--jobs must be at least 1.")
+    repos = discover(args.repos)
+    with progress("Looking up template tags", None):
+        targets = resolve_targets(repos, args.to)
+    plans = [
+        UpdatePlan(
+            str(r), *targets.get(r, ("", "")), branch=args.branch or "", dry_run=args.dry_run
+        )
+        for r in repos
+    ]
+    with progress("Updating repos", len(plans)) as advance:
+        results = update_fleet(plans, args.jobs, on_done=advance)
+    if args.json:
+        print_json([r.to_json() for r in results])
+    else:
+        print_update_table(results)
+    return 1 if any(r.needs_attention for r in results) else 0
+
+
+def _cmd_status(args) -> int:
+    from tutorkit.report import print_json, print_status_table, progress
+    from tutorkit.repos import discover
+    from tutorkit.status import fleet_status
+
+    with progress("Reading repos and template tags", None):
+        statuses = fleet_status(discover(args.repos))
+    if args.json:
+        print_json([s.to_json() for s in statuses])
+    else:
+        print_status_table(statuses)
+    return 1 if any(s.error or s.behind for s in statuses) else 0
+
+
+def _cmd_check(args) -> int:
+    from pathlib import Path
+
+    from tutorkit.checks import run_checks
+    from tutorkit.report import print_check_table, print_json, progress
+    from tutorkit.template import TutorkitError
+
+    repo = Path(args.repo).resolve()
+    if not repo.is_dir():
+        raise TutorkitError(f"{args.repo} is not a folder: give the path of a companion repo.")
+    with progress("Running the notebooks" if args.run else "Checking", None):
+        results = run_checks(repo, run_notebooks=args.run)
+    if args.json:
+        print_json([r.to_json() for r in results])
+    else:
+        print_check_table(repo, results)
+    return 1 if any(r.result == "fail" for r in results) else 0
+
+
+COMMANDS = {"new": _cmd_new, "update": _cmd_update, "status": _cmd_status, "check": _cmd_check}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from tutorkit.template import TutorkitError
+
+    try:
+        return COMMANDS[args.command](args)
+    except TutorkitError as exc:
+        print(f"tutorkit: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("tutorkit: interrupted; nothing more was changed.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,97 @@
+"""Where the template lives: the copy embedded in the package, its canonical URL, its versions."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from tutorkit import __version__
+
+DEFAULT_TEMPLATE_URL = "https://github.com/tutorkit/tutorkit.git"
+TEMPLATE_URL_ENV = "TUTORKIT_TEMPLATE_URL"
+
+
+class TutorkitError(Exception):
+    """A user-facing failure: its message is one sentence saying what went wrong and what to do."""
+
+
+def embedded_template_dir() -> Path:
+    """The template shipped with this install.
+
+    A wheel carries it as ``tutorkit/template/``; an editable or source checkout has it at the
+    repository root, two levels above ``src/tutorkit``.
+    """
+    package_dir = Path(__file__).resolve().parent
+    for candidate in (package_dir / "template", package_dir.parents[1]):
+        if (candidate / "copier.yml").is_file() and (candidate / "templates").is_dir():
+            return candidate
+    raise TutorkitError(
+        f"The template is missing from this tutorkit install ({package_dir}): reinstall tutorkit."
+    )
+
+
+def template_url(override: str | None = None) -> str:
+    """The canonical git URL recorded in answers files: option, then environment, then default."""
+    return override or os.environ.get(TEMPLATE_URL_ENV) or DEFAULT_TEMPLATE_URL
+
+
+def current_tag() -> str:
+    """The template version tag matching this install."""
+    return f"v{__version__}"
+
+
+def known_frameworks() -> list[str]:
+    """Frameworks the embedded template has parts for."""
+    frameworks = embedded_template_dir() / "templates" / "frameworks"
+    return sorted(p.name for p in frameworks.iterdir() if p.is_dir()) if frameworks.is_dir() else []
+
+
+def parse_version(tag: str):
+    """The PEP 440 version of a tag such as ``v1.2.0``, or None when it is not a version."""
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return Version(tag)
+    except (InvalidVersion, TypeError):
+        return None
+
+
+def remote_tags(url: str) -> list[str]:
+    """Every tag of the template repository at ``url`` (one ``git ls-remote``)."""
+    proc = subprocess.run(
+        ["git", "ls-remote", "--tags", "--refs", url],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
+    )
+    if proc.returncode != 0:
+        reason = (proc.stderr.strip().splitlines() or ["git ls-remote failed"])[-1]
+        raise TutorkitError(f"Cannot list the tags of the template {url}: {reason}.")
+    return [
+        line.split("refs/tags/", 1)[1] for line in proc.stdout.splitlines() if "refs/tags/" in line
+    ]
+
+
+def latest_tag(tags: list[str], include_prereleases: bool = False) -> str | None:
+    """The highest PEP 440 tag, ignoring pre-releases unless asked."""
+    versioned = [(v, t) for t in tags if (v := parse_version(t)) is not None]
+    if not include_prereleases:
+        versioned = [(v, t) for v, t in versioned if not v.is_prerelease]
+    return max(versioned)[1] if versioned else None
+
+
+def tags_of_templates(urls: set[str]) -> dict[str, list[str] | TutorkitError]:
+    """The tags of each template URL, listed in parallel; a failure is kept as that URL's value."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def tags_or_error(url: str) -> list[str] | TutorkitError:
+        try:
+            return remote_tags(url)
+        except TutorkitError as exc:
+            return exc
+
+    ordered = sorted(urls)
+    with ThreadPoolExecutor(max_workers=min(8, max(1, len(ordered)))) as pool:
+        return dict(zip(ordered, pool.map(tags_or_error, ordered)))

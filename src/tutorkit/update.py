@@ -1,0 +1,284 @@
+"""Rolling a template release into one repo or a fleet, in parallel, never losing an edit."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import warnings
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from tutorkit.repos import ANSWERS_FILE, git, read_answers, refusal
+from tutorkit.template import TutorkitError, latest_tag, parse_version, tags_of_templates
+
+UPDATED, UP_TO_DATE, CONFLICTS, REFUSED, FAILED = (
+    "updated",
+    "up to date",
+    "conflicts",
+    "refused",
+    "failed",
+)
+CONFLICT_MARKER = "<<<<<<< "
+
+
+@dataclass
+class UpdateResult:
+    repo: str
+    result: str
+    from_version: str = ""
+    to_version: str = ""
+    reason: str = ""
+    changed: list[str] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)
+    kept_deleted: list[str] = field(default_factory=list)
+    branch: str = ""
+    dry_run: bool = False
+
+    @property
+    def needs_attention(self) -> bool:
+        return self.result in (CONFLICTS, REFUSED, FAILED)
+
+    def to_json(self) -> dict:
+        return {**asdict(self), "needs_attention": self.needs_attention}
+
+
+@dataclass
+class UpdatePlan:
+    """One repo's job: where it is, which tag it goes to (or why it cannot)."""
+
+    repo: str
+    target: str = ""
+    error: str = ""
+    branch: str = ""
+    dry_run: bool = False
+
+
+def resolve_targets(repos: list[Path], to: str | None) -> dict[Path, tuple[str, str]]:
+    """Map each repo to (target tag, error): one ``git ls-remote`` per distinct template URL."""
+    urls: dict[Path, str] = {}
+    for repo in repos:
+        try:
+            urls[repo] = read_answers(repo).src_path
+        except (TutorkitError, OSError):
+            pass  # the worker refuses it with the reason
+    tags_by_url = tags_of_templates(set(urls.values()))
+    wanted = parse_version(to) if to is not None else None
+    targets: dict[Path, tuple[str, str]] = {}
+    for repo in repos:
+        tags = tags_by_url.get(urls.get(repo, ""), [])
+        if isinstance(tags, TutorkitError):
+            targets[repo] = ("", str(tags))
+        elif to is not None:
+            match = [t for t in tags if wanted is not None and parse_version(t) == wanted]
+            targets[repo] = (match[0], "") if match else ("", f"the template has no tag {to}")
+        else:
+            latest = latest_tag(tags)
+            targets[repo] = (latest, "") if latest else ("", "the template has no version tags")
+    return targets
+
+
+def unmerged_paths(workdir: Path) -> list[str]:
+    """Files git holds as unmerged (``git ls-files -u``)."""
+    lines = git(workdir, "ls-files", "-u", "-z").split("\0")
+    return sorted({line.split("\t", 1)[1] for line in lines if "\t" in line})
+
+
+def changed_paths(workdir: Path) -> list[str]:
+    """Every path the update touched: modified, added, deleted or untracked."""
+    entries = git(workdir, "status", "--porcelain", "-z", "--untracked-files=all").split("\0")
+    paths = []
+    for entry in entries:
+        if len(entry) > 3:
+            paths.append(entry[3:])
+    return sorted(set(paths))
+
+
+def conflicted_paths(workdir: Path, changed: list[str]) -> list[str]:
+    """Files the update could not merge: unmerged index entries, ``.rej`` files, inline markers."""
+    found = set(unmerged_paths(workdir))
+    for path in changed:
+        if path.endswith(".rej"):
+            found.add(path[: -len(".rej")])
+            continue
+        file = workdir / path
+        if file.is_file():
+            try:
+                text = file.read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                continue
+            if any(line.startswith(CONFLICT_MARKER) for line in text.splitlines()):
+                found.add(path)
+    return sorted(found)
+
+
+def _render(src: str, ref: str, answers: dict, dest: Path) -> None:
+    import copier
+
+    data = {k: v for k, v in answers.items() if not k.startswith("_")}
+    copier.run_copy(src, dest, data=data, vcs_ref=ref, defaults=True, quiet=True, overwrite=True)
+
+
+def kept_deleted(workdir: Path, src: str, ref: str, answers: dict) -> list[str]:
+    """Template files the user deleted and the update left deleted.
+
+    Only repos whose history deletes files pay for rendering the template to confirm which of
+    those files the template still produces.
+    """
+    log = git(workdir, "log", "--diff-filter=D", "--name-only", "--format=", "HEAD")
+    candidates = {p for p in log.splitlines() if p and not (workdir / p).exists()}
+    if not candidates:
+        return []
+    with tempfile.TemporaryDirectory(prefix="tutorkit-render-") as tmp:
+        _render(src, ref, answers, Path(tmp) / "render")
+        return sorted(p for p in candidates if (Path(tmp) / "render" / p).exists())
+
+
+def _run_copier_update(workdir: Path, target: str) -> None:
+    import copier
+
+    copier.run_update(
+        workdir,
+        vcs_ref=target,
+        defaults=True,
+        overwrite=True,
+        conflict="inline",
+        quiet=True,
+        skip_answered=True,
+    )
+
+
+def _copier_message(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text.rstrip(".")
+
+
+def update_one(plan: UpdatePlan) -> UpdateResult:
+    """Update one repo to ``plan.target``; every failure becomes a result, never an exception."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return _update_one(plan)
+    except Exception as exc:  # noqa: BLE001  (one repo's failure must not stop the fleet)
+        return UpdateResult(plan.repo, FAILED, reason=_copier_message(exc), branch=plan.branch)
+
+
+def _update_one(plan: UpdatePlan) -> UpdateResult:
+    repo = Path(plan.repo)
+    result = UpdateResult(repo=plan.repo, result=REFUSED, branch=plan.branch, dry_run=plan.dry_run)
+    why = refusal(repo)
+    if why:
+        result.reason = why
+        return result
+    answers = read_answers(repo)
+    result.from_version = answers.commit
+    if plan.error:
+        result.result, result.reason = FAILED, plan.error
+        return result
+    result.to_version = plan.target
+    current, target = parse_version(answers.commit), parse_version(plan.target)
+    if current == target:
+        result.result = UP_TO_DATE
+        return result
+    if current > target:
+        result.reason = f"it is at {answers.commit}, newer than {plan.target} (no downgrades)"
+        return result
+    if plan.branch and git(repo, "branch", "--list", plan.branch).strip():
+        result.reason = f"branch {plan.branch} already exists"
+        return result
+    with tempfile.TemporaryDirectory(prefix="tutorkit-update-") as tmp:
+        workdir = repo
+        if plan.dry_run:
+            workdir = Path(tmp) / repo.name
+            git(repo, "clone", "--quiet", "--shared", str(repo), str(workdir))
+        elif plan.branch:
+            workdir = Path(tmp) / repo.name
+            git(repo, "worktree", "add", "--quiet", "-b", plan.branch, str(workdir), "HEAD")
+        try:
+            return _update_in(workdir, repo, plan, answers.data, result)
+        finally:
+            if plan.branch and not plan.dry_run:
+                git(repo, "worktree", "remove", "--force", str(workdir), check=False)
+                git(repo, "worktree", "prune", check=False)
+
+
+def _update_in(workdir: Path, repo: Path, plan: UpdatePlan, answers: dict, result: UpdateResult):
+    try:
+        _run_copier_update(workdir, plan.target)
+    except Exception as exc:  # noqa: BLE001  (copier raises many types; each is this repo's result)
+        if workdir == repo:  # the repo was clean: put it back exactly as it was
+            git(repo, "reset", "--quiet", "--hard", "HEAD", check=False)
+            git(repo, "clean", "--quiet", "-fd", check=False)
+        elif plan.branch:
+            git(repo, "worktree", "remove", "--force", str(workdir), check=False)
+            git(repo, "branch", "-D", plan.branch, check=False)
+        result.result, result.reason = FAILED, _copier_message(exc)
+        return result
+    result.changed = [p for p in changed_paths(workdir) if p != ANSWERS_FILE]
+    result.conflicts = conflicted_paths(workdir, result.changed)
+    result.kept_deleted = kept_deleted(
+        workdir, read_answers(workdir).src_path, plan.target, answers
+    )
+    result.result = CONFLICTS if result.conflicts else UPDATED
+    if plan.branch and not plan.dry_run:
+        git(workdir, "add", "--all")
+        message = f"Update template from {result.from_version} to {plan.target}"
+        if result.conflicts:
+            message += "\n\nConflicts to resolve in: " + ", ".join(result.conflicts)
+        git(workdir, "commit", "--quiet", "--no-verify", "-m", message)
+    return result
+
+
+def _use_own_template_cache(slots) -> None:
+    """Give this worker process a Copier mirror cache of its own.
+
+    Copier keeps one git mirror per template URL and refreshes it on every clone; two processes
+    refreshing the same mirror at once make one of them fail. One cache per worker slot (reused
+    by later runs) keeps the mirrors apart.
+    """
+    from platformdirs import user_cache_dir
+
+    base = os.environ.get("COPIER_CACHE_DIR") or str(Path(user_cache_dir("copier")) / "git")
+    os.environ["COPIER_CACHE_DIR"] = str(Path(base) / f"tutorkit-job-{slots.get()}")
+
+
+def update_fleet(plans: list[UpdatePlan], jobs: int, on_done=None) -> list[UpdateResult]:
+    """Run ``update_one`` for every plan, ``jobs`` at a time in separate processes.
+
+    Copier changes the process's working directory while it updates, so repos never share a
+    process at the same time. Worker processes are forked after copier is imported, so no repo
+    pays for importing it again.
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    import copier  # noqa: F401  (imported once here, inherited by the forked workers)
+
+    results: dict[str, UpdateResult] = {}
+    if jobs <= 1 or len(plans) <= 1:
+        for plan in plans:
+            results[plan.repo] = update_one(plan)
+            if on_done:
+                on_done(results[plan.repo])
+        return [results[plan.repo] for plan in plans]
+    context = multiprocessing.get_context("fork")
+    workers = min(jobs, len(plans))
+    slots = context.Queue()
+    for slot in range(workers):
+        slots.put(slot)
+    with ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=context,
+        initializer=_use_own_template_cache,
+        initargs=(slots,),
+    ) as pool:
+        futures = {pool.submit(update_one, plan): plan for plan in plans}
+        for future in as_completed(futures):
+            plan = futures[future]
+            try:
+                res = future.result()
+            except Exception as exc:  # noqa: BLE001  (a crashed worker fails that repo only)
+                res = UpdateResult(plan.repo, FAILED, reason=_copier_message(exc))
+            results[plan.repo] = res
+            if on_done:
+                on_done(res)
+    return [results[plan.repo] for plan in plans]

@@ -1,0 +1,64 @@
+"""Helpers of the CLI tests (shared by conftest.py and the test modules).
+
+No mocks: the template repo is this checkout's copier.yml + templates/ committed and tagged
+(v{__version__} and v1.0.0 on the same commit, v1.1.0 with deliberate changes), and every repo is
+rendered by Copier and committed with git, under an isolated git configuration.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from support import git
+
+OLD, NEW = "v1.0.0", "v1.1.0"
+NEW_FILE = "CHANGELOG.md"
+NEW_FILE_TEXT = "# Changelog\n\n- v1.1.0: a changelog in every companion repo.\n"
+TITLE_SUFFIX = " (template v1.1)"
+
+
+def commit_all(repo: Path, message: str) -> None:
+    git(repo, "add", "--all")
+    git(repo, "commit", "--quiet", "--no-verify", "-m", message)
+
+
+def first_heading(text: str) -> str:
+    """The first Markdown heading line of a README (the line v1.1.0 changes)."""
+    return next(line for line in text.splitlines() if line.startswith("# "))
+
+
+def tk_subprocess(*args: str, env: dict | None = None, cwd: Path | None = None):
+    """Run the CLI as a user would (a fresh interpreter)."""
+    return subprocess.run(
+        [sys.executable, "-m", "tutorkit", *map(str, args)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def snapshot(repo: Path) -> dict:
+    """Everything an update could change: every file's bytes, HEAD, branches, index state."""
+    files = {}
+    if repo.exists():
+        for path in sorted(repo.rglob("*")):
+            rel = path.relative_to(repo).as_posix()
+            if path.is_file() and not rel.startswith(".git/"):
+                files[rel] = path.read_bytes()
+    state = {"files": files}
+    if (repo / ".git").exists():
+        state["head"] = git(repo, "rev-parse", "HEAD")
+        state["branches"] = git(repo, "branch", "--list")
+        state["status"] = git(repo, "status", "--porcelain", "--untracked-files=all")
+        state["worktrees"] = git(repo, "worktree", "list")
+    return state
+
+
+def conflict_blocks(text: str) -> list[str]:
+    return re.findall(r"^<<<<<<< .*?^>>>>>>> .*?$", text, flags=re.MULTILINE | re.DOTALL)

@@ -14,7 +14,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -85,7 +85,7 @@ def run(
     cfg: Config, runs_dir: Path | None = None, on_epoch: EpochCallback | None = print_progress
 ) -> Path:
     """The whole pipeline: seed, load data, build, train, evaluate, write a run folder."""
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     t0 = time.perf_counter()
     engine.setup(seed=cfg.seed, threads=cfg.threads)
     split = data.load(cfg.data, seed=cfg.seed)

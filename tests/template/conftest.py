@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import venv
 from collections.abc import Callable
 from pathlib import Path
 
 import copier
 import pytest
-
 from support import TEMPLATE_TAG
 
 FRAMEWORKS = ("pytorch", "tensorflow")
@@ -62,10 +60,11 @@ class InstalledRepo:
         self.package = copier_answers(path)["package_name"]
 
     def run(self, *args: str, timeout: float = 900, **env: str) -> subprocess.CompletedProcess:
-        environment = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **env}
-        environment.pop("TUTORIAL_PROFILE", None)
-        for name in ("VIRTUAL_ENV", "PYTHONPATH"):
-            environment.pop(name, None)
+        environment = {
+            name: value
+            for name, value in os.environ.items()
+            if name not in {"TUTORIAL_PROFILE", "VIRTUAL_ENV", "PYTHONPATH", "TF_CPP_MIN_LOG_LEVEL"}
+        }
         return subprocess.run(
             [str(self.python), *args],
             cwd=self.path,
@@ -88,7 +87,15 @@ def install(repo: Path, env_dir: Path) -> InstalledRepo:
     requirements = env_dir / "requirements.txt"
     requirements.write_text(pip_requirements(repo))
     done = subprocess.run(
-        [str(env_dir / "bin" / "python"), "-m", "pip", "install", "--quiet", "-r", str(requirements)],
+        [
+            str(env_dir / "bin" / "python"),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "-r",
+            str(requirements),
+        ],
         cwd=repo,
         capture_output=True,
         text=True,
@@ -98,12 +105,21 @@ def install(repo: Path, env_dir: Path) -> InstalledRepo:
     return InstalledRepo(repo, env_dir)
 
 
+@pytest.fixture(scope="session")
+def installations(tmp_path_factory, render) -> Callable[[str], InstalledRepo]:
+    """``installations(framework)``: a rendered repo installed in its own venv, once per session."""
+    done: dict[str, InstalledRepo] = {}
+
+    def get(framework: str) -> InstalledRepo:
+        if framework not in done:
+            root = tmp_path_factory.mktemp(f"installed-{framework}")
+            done[framework] = install(render(root / "repo", framework=framework), root / "venv")
+        return done[framework]
+
+    return get
+
+
 @pytest.fixture(scope="session", params=FRAMEWORKS)
-def installed(request, tmp_path_factory, render) -> InstalledRepo:
-    """One generated repo per framework, installed in its own venv (once per session)."""
-    framework = request.param
-    root = tmp_path_factory.mktemp(f"installed-{framework}")
-    repo = render(root / "repo", framework=framework)
-    return install(repo, root / "venv")
-
-
+def installed(request, installations) -> InstalledRepo:
+    """One generated repo per framework, installed in its own venv."""
+    return installations(request.param)

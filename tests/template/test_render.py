@@ -19,7 +19,11 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from support import TEMPLATE_TAG
 
-LICENSES = {"MIT": "MIT License", "BSD-3-Clause": "BSD 3-Clause License", "Apache-2.0": "Apache License"}
+LICENSES = {
+    "MIT": "MIT License",
+    "BSD-3-Clause": "BSD 3-Clause License",
+    "Apache-2.0": "Apache License",
+}
 PYTHONS = ("3.11", "3.12", "3.13")
 ARTICLES = ("", "https://example.org/blog/digits-cnn")
 # Jinja syntax left in the output; `${{ ... }}` is GitHub Actions syntax, not Jinja.
@@ -85,7 +89,9 @@ def check_no_jinja_left(repo: Path) -> None:
     for path in repo.rglob("*"):
         if path.is_file():
             match = JINJA_LEFTOVER.search(path.read_text(encoding="utf-8"))
-            assert match is None, f"{path.relative_to(repo)}: Jinja left over near {match.group()!r}"
+            assert match is None, (
+                f"{path.relative_to(repo)}: Jinja left over near {match.group()!r}"
+            )
 
 
 def check_dependency_files_agree(repo: Path) -> None:
@@ -96,7 +102,10 @@ def check_dependency_files_agree(repo: Path) -> None:
     assert pip_section["pip"] == requirements
     assert all("==" in line for line in pinned(requirements))
     project = tomllib.loads((repo / "pyproject.toml").read_text())["project"]
-    runtime = {line.split("==")[0] + line.partition(";")[1] + line.partition(";")[2] for line in pinned(requirements)}
+    runtime = {
+        line.split("==")[0] + line.partition(";")[1] + line.partition(";")[2]
+        for line in pinned(requirements)
+    }
     assert set(project["dependencies"]) <= runtime
     answers = copier_answers(repo)
     assert f"python={answers['python_version']}" in environment["dependencies"]
@@ -107,7 +116,9 @@ VARIANTS = list(itertools.product(FRAMEWORKS, LICENSES, PYTHONS, ARTICLES))
 
 
 @pytest.mark.parametrize(("framework", "license", "python", "article"), VARIANTS)
-def test_every_variant_renders_exact_valid_files(tmp_path, render, framework, license, python, article):
+def test_every_variant_renders_exact_valid_files(
+    tmp_path, render, framework, license, python, article
+):
     repo = render(
         tmp_path / "repo",
         framework=framework,
@@ -125,7 +136,9 @@ def test_every_variant_renders_exact_valid_files(tmp_path, render, framework, li
     assert (f"]({article})" in readme) == bool(article)
 
 
-def test_defaults_alone_give_a_pytorch_repo_that_plain_copier_update_can_follow(tmp_path, render, template_repo):
+def test_defaults_alone_give_a_pytorch_repo_that_plain_copier_update_can_follow(
+    tmp_path, render, template_repo
+):
     repo = render(tmp_path / "repo")
     answers = copier_answers(repo)
     assert answers["_commit"] == TEMPLATE_TAG
@@ -152,23 +165,43 @@ def test_tensorflow_repo_pins_cpu_tensorflow_and_no_torch(tmp_path, render):
 @pytest.mark.parametrize(
     ("answers", "message"),
     [
-        ({"package_name": "1digits"}, 'The package name "1digits" is not a valid Python package name'),
-        ({"package_name": "my-digits"}, 'The package name "my-digits" is not a valid Python package name'),
-        ({"package_name": "Digits"}, 'The package name "Digits" is not a valid Python package name'),
+        (
+            {"package_name": "1digits"},
+            'The package name "1digits" is not a valid Python package name',
+        ),
+        (
+            {"package_name": "my-digits"},
+            'The package name "my-digits" is not a valid Python package name',
+        ),
+        (
+            {"package_name": "Digits"},
+            'The package name "Digits" is not a valid Python package name',
+        ),
         ({"package_name": "class"}, 'The package name "class" is a Python keyword'),
         ({"package_name": "torch"}, 'The package name "torch" would shadow a module'),
-        ({"framework": "jax"}, "Invalid choice for 'framework': 'jax' is not in ['pytorch', 'tensorflow']"),
+        (
+            {"framework": "jax"},
+            "Invalid choice for 'framework': 'jax' is not in ['pytorch', 'tensorflow']",
+        ),
         ({"python_version": "2.7"}, "Invalid choice for 'python_version'"),
-        ({"github_owner": "not a user"}, 'The GitHub owner "not a user" is not a valid GitHub user'),
+        (
+            {"github_owner": "not a user"},
+            'The GitHub owner "not a user" is not a valid GitHub user',
+        ),
         ({"repo_name": "a/b"}, 'The repository name "a/b" is not a valid GitHub repository name'),
-        ({"article_url": "example.org/post"}, 'The article URL "example.org/post" is not a web address'),
+        (
+            {"article_url": "example.org/post"},
+            'The article URL "example.org/post" is not a web address',
+        ),
         ({"author_email": "nobody"}, 'The e-mail "nobody" is not an e-mail address'),
         ({"project_title": "   "}, "The project title must not be empty."),
         ({"project_title": "Two\nlines"}, "The project title must be one line of text"),
         ({"author_name": "Ada\tLovelace"}, "The author's name must be one line of text"),
     ],
 )
-def test_bad_answers_are_refused_with_one_sentence_and_nothing_written(tmp_path, render, answers, message):
+def test_bad_answers_are_refused_with_one_sentence_and_nothing_written(
+    tmp_path, render, answers, message
+):
     dest = tmp_path / "repo"
     with pytest.raises(ValueError) as raised:
         render(dest, **answers)
@@ -180,8 +213,19 @@ def test_bad_answers_are_refused_with_one_sentence_and_nothing_written(tmp_path,
 def test_plain_copier_cli_refuses_a_bad_answer_and_writes_nothing(tmp_path, template_repo):
     dest = tmp_path / "repo"
     done = subprocess.run(
-        [sys.executable, "-m", "copier", "copy", "--defaults", "--vcs-ref", TEMPLATE_TAG,
-         "-d", "package_name=1digits", str(template_repo), str(dest)],
+        [
+            sys.executable,
+            "-m",
+            "copier",
+            "copy",
+            "--defaults",
+            "--vcs-ref",
+            TEMPLATE_TAG,
+            "-d",
+            "package_name=1digits",
+            str(template_repo),
+            str(dest),
+        ],
         capture_output=True,
         text=True,
     )
@@ -209,7 +253,9 @@ TITLE_TEXT = st.text(
 )
 @given(title=TITLE_TEXT, author=TITLE_TEXT)
 def test_any_title_and_author_render_into_valid_files(tmp_path_factory, render, title, author):
-    repo = render(tmp_path_factory.mktemp("title") / "repo", project_title=title, author_name=author)
+    repo = render(
+        tmp_path_factory.mktemp("title") / "repo", project_title=title, author_name=author
+    )
     answers = copier_answers(repo)
     assert answers["project_title"] == title
     assert answers["package_name"].isidentifier()

@@ -1,0 +1,150 @@
+"""The generated repos install from their own files and really run, on CPU, for both frameworks.
+
+These are the slow tests: each framework's repo gets a fresh venv from its pinned
+requirements (once per session), then its own test suite, its notebook and its train
+script run for real. Speed is measured in benchmarks/, not asserted here.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import FRAMEWORKS, InstalledRepo, copier_answers, files_of
+from support import TEMPLATE_TAG, git
+
+pytestmark = pytest.mark.slow
+
+ACCURACY_TARGET = {"pytorch": 0.97, "tensorflow": 0.96}
+NOISE = re.compile(r"warning|tensorflow/|cuda|oneDNN|absl|deprecat", re.IGNORECASE)
+
+
+def train(repo: InstalledRepo, runs_dir: Path, *args: str) -> Path:
+    """``python -m <package>.train --config default``; the run folder it wrote."""
+    done = repo.run("-m", f"{repo.package}.train", "--quiet", "--runs-dir", str(runs_dir), *args)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == "", f"the train script printed noise:\n{done.stderr}"
+    (run_dir,) = runs_dir.iterdir()
+    return run_dir
+
+
+_full_runs: dict[str, tuple[Path, Path]] = {}
+
+
+@pytest.fixture(scope="session")
+def full_runs(installations, tmp_path_factory):
+    """Two full-config training runs per framework (same seed), made once per session."""
+
+    def get(framework: str) -> tuple[Path, Path]:
+        if framework not in _full_runs:
+            repo = installations(framework)
+            root = tmp_path_factory.mktemp(f"runs-{framework}")
+            _full_runs[framework] = (train(repo, root / "first"), train(repo, root / "second"))
+        return _full_runs[framework]
+
+    return get
+
+
+def metrics(run_dir: Path) -> dict:
+    return json.loads((run_dir / "metrics.json").read_text())
+
+
+def test_generated_repo_test_suite_passes_including_its_notebooks(installed):
+    done = installed.run("-m", "pytest", "-v", "-p", "no:cacheprovider")
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    assert re.search(r"notebooks/01-quickstart\.ipynb::01-quickstart\.ipynb PASSED", output), output
+    assert "test_same_seed_gives_identical_metrics PASSED" in output
+    summary = output.strip().splitlines()[-1]
+    assert re.search(r"\d+ passed", summary) and "failed" not in summary and "error" not in summary
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_full_config_meets_accuracy_target_and_repeats_bit_for_bit(full_runs, framework):
+    first, second = full_runs(framework)
+    assert metrics(first)["test_accuracy"] >= ACCURACY_TARGET[framework]
+    assert metrics(first)["epochs"] == 20
+    assert (first / "metrics.json").read_bytes() == (second / "metrics.json").read_bytes()
+    assert (first / "config.yaml").read_bytes() == (second / "config.yaml").read_bytes()
+
+
+def test_frameworks_are_at_parity_on_the_same_config(full_runs):
+    (torch_run, _), (tf_run, _) = full_runs("pytorch"), full_runs("tensorflow")
+    assert sorted(p.name for p in torch_run.iterdir()) == sorted(p.name for p in tf_run.iterdir())
+    torch_metrics, tf_metrics = metrics(torch_run), metrics(tf_run)
+    assert torch_metrics.keys() == tf_metrics.keys()
+    assert torch_metrics["history"][0].keys() == tf_metrics["history"][0].keys()
+    assert torch_metrics["sizes"] == tf_metrics["sizes"]
+    assert (torch_run / "config.yaml").read_text() == (tf_run / "config.yaml").read_text()
+    assert abs(torch_metrics["test_accuracy"] - tf_metrics["test_accuracy"]) <= 0.03
+    torch_versions = json.loads((torch_run / "versions.json").read_text())
+    tf_versions = json.loads((tf_run / "versions.json").read_text())
+    assert "torch" in torch_versions and "tensorflow" in tf_versions
+
+
+def test_notebook_executes_without_log_noise(installed, tmp_path):
+    """Executed with nbclient in the repo's own venv: no warnings greet the reader."""
+    executed = tmp_path / "executed.ipynb"
+    script = (
+        "import sys, nbformat, nbclient\n"
+        "nb = nbformat.read(sys.argv[1], as_version=4)\n"
+        "where = {'metadata': {'path': 'notebooks'}}\n"
+        "nbclient.NotebookClient(nb, timeout=600, resources=where).execute()\n"
+        "nbformat.write(nb, sys.argv[2])\n"
+    )
+    done = installed.run(
+        "-c", script, "notebooks/01-quickstart.ipynb", str(executed), TUTORIAL_PROFILE="smoke"
+    )
+    assert done.returncode == 0, done.stderr
+    notebook = json.loads(executed.read_text())
+    streams = [
+        (cell["id"], output) for cell in notebook["cells"] for output in cell.get("outputs", [])
+    ]
+    stderr = [(cell, "".join(out["text"])) for cell, out in streams if out.get("name") == "stderr"]
+    assert stderr == [], f"stderr output in cells: {stderr}"
+    texts = "".join("".join(out.get("text", "")) for _, out in streams)
+    assert "test accuracy" in texts and "epoch   1/2" in texts
+    assert not NOISE.search(texts), texts
+    images = [out for _, out in streams if "image/png" in out.get("data", {})]
+    assert len(images) >= 4, "samples, learning curves, confusion matrix and mistakes are plotted"
+
+
+def test_switching_framework_with_plain_copier_update(tmp_path, render):
+    """`copier update -d framework=tensorflow` turns a PyTorch repo into the TensorFlow repo."""
+    repo = render(tmp_path / "repo", framework="pytorch")
+    git(repo, "init", "--quiet")
+    git(repo, "add", "--all")
+    git(repo, "commit", "--quiet", "-m", "PyTorch tutorial")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "copier",
+            "update",
+            "--defaults",
+            "--quiet",
+            "--vcs-ref",
+            TEMPLATE_TAG,
+            "-d",
+            "framework=tensorflow",
+        ],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    fresh = render(tmp_path / "fresh", framework="tensorflow")
+    assert {name for name in files_of(repo) if not name.startswith(".git/")} == files_of(fresh)
+    for name in sorted(files_of(fresh)):
+        assert (repo / name).read_text() == (fresh / name).read_text(), name
+    assert copier_answers(repo)["framework"] == "tensorflow"
+    changed = set(git(repo, "status", "--porcelain").splitlines())
+    package = copier_answers(repo)["package_name"]
+    assert f" M src/{package}/engine.py" in changed and " M requirements.txt" in changed
+    environment = yaml.safe_load((repo / "environment.yml").read_text())
+    assert not any("torch" in str(item) for item in environment["dependencies"])

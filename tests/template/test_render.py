@@ -26,8 +26,9 @@ LICENSES = {
 }
 PYTHONS = ("3.11", "3.12", "3.13")
 ARTICLES = ("", "https://example.org/blog/digits-cnn")
-# Jinja syntax left in the output; `${{ ... }}` is GitHub Actions syntax, not Jinja.
-JINJA_LEFTOVER = re.compile(r"(?<!\$)\{\{|\{%|%\}|\{#|#\}")
+# Jinja delimiters left in the output (with the space or dash Jinja style puts inside them;
+# `${{ ... }}` is GitHub Actions syntax, and `{x:.0%}` a Python format spec, not Jinja).
+JINJA_LEFTOVER = re.compile(r"(?<!\$)\{\{[-\s]|\{%[-\s]|[-\s]%\}|\{#[-\s]|[-\s]#\}")
 
 
 def expected_files(package: str) -> set[str]:

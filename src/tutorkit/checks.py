@@ -199,7 +199,10 @@ class SeedsSet(Rule):
     """The tutorial's package seeds every random generator from the config's seed."""
 
     id = "TK105"
-    fix = "Call the seeding function (e.g. torch.manual_seed / keras.utils.set_random_seed) from src/<package>/."
+    fix = (
+        "Call the seeding function (torch.manual_seed, keras.utils.set_random_seed) "
+        "from src/<package>/."
+    )
 
     def problems(self, repo: Path) -> list[str]:
         package = str(_answers(repo).get("package_name") or "")

@@ -97,7 +97,7 @@ def _parser() -> argparse.ArgumentParser:
     update.add_argument(
         "--branch",
         metavar="NAME",
-        help="commit each update on a new branch NAME; the current branch and files stay as they are",
+        help="commit each update on a new branch NAME; the current branch and files stay as is",
     )
     update.add_argument(
         "--dry-run",

@@ -1,4 +1,4 @@
-"""``tutorkit new``: a companion repo from the embedded template, recorded as the canonical git URL."""
+"""``tutorkit new``: a repo from the embedded template, recorded as the canonical git URL."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ GIT_FALLBACK_IDENTITY = ("-c", "user.name=tutorkit", "-c", "user.email=tutorkit@
 
 def parse_data(pairs: list[str], template_dir: Path) -> dict[str, str]:
     """``key=value`` answers, refusing keys the template does not ask about."""
+    if not pairs:
+        return {}
     import yaml
 
     questions = {
@@ -52,16 +54,15 @@ def rewrite_answers_source(answers_file: Path, url: str, tag: str) -> None:
     answers_file.write_text("".join(kept), encoding="utf-8")
 
 
-def _has_git_identity(cwd: Path) -> bool:
-    return bool(git(cwd, "config", "user.email", check=False).strip())
-
-
 def init_git_repo(repo: Path, branch: str, tag: str) -> None:
     """Make ``repo`` a git repo with one commit holding every generated file."""
     git(repo, "init", "--quiet", f"--initial-branch={branch}")
     git(repo, "add", "--all")
-    identity = () if _has_git_identity(repo) else GIT_FALLBACK_IDENTITY
-    git(repo, *identity, "commit", "--quiet", "--no-verify", "-m", f"Create from tutorkit {tag}")
+    commit = ("commit", "--quiet", "--no-verify", "-m", f"Create from tutorkit {tag}")
+    try:
+        git(repo, *commit)
+    except TutorkitError:  # no user.name/user.email configured: commit as tutorkit
+        git(repo, *GIT_FALLBACK_IDENTITY, *commit)
 
 
 def _unversioned(template_dir: Path, scratch: Path) -> Path:

@@ -20,7 +20,7 @@ def _print_table(title: str, columns: list[str], rows: list[list[str]], styles: 
     table = Table(title=title, title_justify="left")
     for column in columns:
         table.add_column(column, overflow="fold")
-    for row, style in zip(rows, styles):
+    for row, style in zip(rows, styles, strict=True):
         table.add_row(*row, style=style or None)
     Console(width=None if sys.stdout.isatty() else 200).print(table)
 
@@ -82,7 +82,7 @@ def print_check_table(repo: Path, results) -> None:
 
 @contextmanager
 def progress(description: str, total: int | None):
-    """A progress bar on stderr (only on a terminal); yields a function to call per finished item."""
+    """A progress bar on stderr (on a terminal only); yields a function to call per item done."""
     if not sys.stderr.isatty():
         yield lambda *_: None
         return

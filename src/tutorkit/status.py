@@ -1,4 +1,4 @@
-"""``tutorkit status``: each repo's template version against the latest tag, one lookup per template."""
+"""``tutorkit status``: each repo's template version against the latest tag, one lookup per URL."""
 
 from __future__ import annotations
 

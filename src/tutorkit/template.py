@@ -94,4 +94,4 @@ def tags_of_templates(urls: set[str]) -> dict[str, list[str] | TutorkitError]:
 
     ordered = sorted(urls)
     with ThreadPoolExecutor(max_workers=min(8, max(1, len(ordered)))) as pool:
-        return dict(zip(ordered, pool.map(tags_or_error, ordered)))
+        return dict(zip(ordered, pool.map(tags_or_error, ordered), strict=True))

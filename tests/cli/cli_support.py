@@ -62,3 +62,14 @@ def snapshot(repo: Path) -> dict:
 
 def conflict_blocks(text: str) -> list[str]:
     return re.findall(r"^<<<<<<< .*?^>>>>>>> .*?$", text, flags=re.MULTILINE | re.DOTALL)
+
+
+def plain_copier_update(repo: Path, *args: str) -> subprocess.CompletedProcess:
+    """`copier update --defaults` as a user (or Renovate) runs it: no --trust."""
+    return subprocess.run(
+        [sys.executable, "-m", "copier", "update", "--defaults", *args],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=False,
+    )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 
 import pytest
 import yaml
@@ -17,6 +16,7 @@ from cli_support import (
     commit_all,
     conflict_blocks,
     first_heading,
+    plain_copier_update,
     snapshot,
 )
 from support import git
@@ -211,13 +211,7 @@ def test_dry_run_reports_and_changes_nothing(make_repo, tk):
 def test_plain_copier_update_needs_no_trust(make_repo, tmp_path):
     repo = make_repo()
     edit_kept(repo)
-    proc = subprocess.run(
-        [sys.executable, "-m", "copier", "update", "--defaults", "--vcs-ref", NEW],
-        cwd=repo,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    proc = plain_copier_update(repo, "--vcs-ref", NEW)
     assert proc.returncode == 0, proc.stderr
     assert (repo / NEW_FILE).read_text() == NEW_FILE_TEXT
     assert "  epochs: 35" in (repo / "configs" / "default.yaml").read_text().splitlines()

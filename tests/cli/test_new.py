@@ -1,0 +1,100 @@
+"""`tutorkit new`: offline from the embedded template, recorded as the canonical git URL and tag."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+from cli_support import NEW, NEW_FILE, plain_copier_update, snapshot
+from support import TEMPLATE_TAG, git
+
+from tutorkit.template import DEFAULT_TEMPLATE_URL
+
+
+@pytest.fixture
+def template_url(template, monkeypatch):
+    monkeypatch.setenv("TUTORKIT_TEMPLATE_URL", template)
+    return template
+
+
+def test_new_records_the_git_url_and_tag_and_makes_a_commit(tmp_path, tk, template_url):
+    dest = tmp_path / "digits"
+    code, out, err = tk("new", dest, "--framework", "pytorch", "--data", "project_title=Digits")
+    assert (code, err) == (0, "")
+    assert f"Created {dest}" in out
+    answers = yaml.safe_load((dest / ".copier-answers.yml").read_text())
+    assert answers["_src_path"] == template_url
+    assert answers["_commit"] == TEMPLATE_TAG
+    assert answers["project_title"] == "Digits"
+    assert answers["package_name"] == "digits"
+    assert git(dest, "status", "--porcelain") == ""
+    assert git(dest, "log", "--format=%s") == f"Create from tutorkit {TEMPLATE_TAG}"
+    assert git(dest, "branch", "--show-current") == "main"
+
+
+def test_new_answers_file_matches_copier_copy_byte_for_byte(tmp_path, tk, template_url):
+    """The rewrite touches only _src_path and _commit: same bytes as `copier copy` of the tag."""
+    import copier
+
+    tk("new", tmp_path / "by-tutorkit", "--defaults")
+    copier.run_copy(template_url, tmp_path / "by-copier", vcs_ref=TEMPLATE_TAG, defaults=True)
+    ours = (tmp_path / "by-tutorkit" / ".copier-answers.yml").read_text()
+    theirs = (tmp_path / "by-copier" / ".copier-answers.yml").read_text()
+    assert ours == theirs
+    assert snapshot(tmp_path / "by-tutorkit")["files"] == {
+        **snapshot(tmp_path / "by-copier")["files"]
+    }
+
+
+def test_plain_copier_update_works_after_new(tmp_path, tk, template_url):
+    dest = tmp_path / "digits"
+    assert tk("new", dest, "--defaults")[0] == 0
+    proc = plain_copier_update(dest, "--vcs-ref", NEW)
+    assert proc.returncode == 0, proc.stderr
+    assert (dest / NEW_FILE).exists()
+    assert yaml.safe_load((dest / ".copier-answers.yml").read_text())["_commit"] == NEW
+
+
+def test_template_url_option_wins_and_default_is_canonical(tmp_path, tk, monkeypatch):
+    monkeypatch.delenv("TUTORKIT_TEMPLATE_URL", raising=False)
+    tk("new", tmp_path / "a", "--defaults")
+    tk("new", tmp_path / "b", "--defaults", "--template-url", "https://example.org/fork.git")
+    read = lambda name: yaml.safe_load((tmp_path / name / ".copier-answers.yml").read_text())  # noqa: E731
+    assert read("a")["_src_path"] == DEFAULT_TEMPLATE_URL
+    assert read("b")["_src_path"] == "https://example.org/fork.git"
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--data", "package_name=Not Valid"], "not a valid Python package name"),
+        (["--framework", "jax"], "jax"),
+        (["--data", "no_such_question=1"], 'asks no question "no_such_question"'),
+        (["--data", "novalue"], "not of the form key=value"),
+    ],
+)
+def test_bad_answers_are_refused_before_anything_is_written(tmp_path, tk, args, message):
+    dest = tmp_path / "repo"
+    code, out, err = tk("new", dest, "--defaults", *args)
+    assert code == 1
+    assert out == ""
+    assert err.startswith("tutorkit: error: ") and message in err
+    assert err.count("\n") == 1  # one sentence, no traceback
+    assert not dest.exists()
+    assert list(tmp_path.iterdir()) == []  # no staging leftovers either
+
+
+def test_new_into_a_non_empty_folder_refuses(tmp_path, tk):
+    dest = tmp_path / "repo"
+    dest.mkdir()
+    (dest / "keep.txt").write_text("mine\n")
+    code, _, err = tk("new", dest, "--defaults")
+    assert code == 1
+    assert "already exists and is not empty" in err
+    assert [p.name for p in dest.iterdir()] == ["keep.txt"]
+
+
+def test_new_into_an_empty_folder_works(tmp_path, tk):
+    dest = tmp_path / "repo"
+    dest.mkdir()
+    assert tk("new", dest, "--defaults")[0] == 0
+    assert (dest / ".copier-answers.yml").is_file()

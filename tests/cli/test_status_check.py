@@ -1,0 +1,161 @@
+"""`tutorkit status` and `tutorkit check` on real generated repos."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import nbformat
+import pytest
+from cli_support import NEW, OLD, commit_all, tk_subprocess
+
+
+def test_status_of_a_fleet(make_repo, tk):
+    make_repo("behind")
+    current = make_repo("current")
+    answers = current / ".copier-answers.yml"
+    answers.write_text(answers.read_text().replace(OLD, NEW))
+    broken = make_repo("broken")
+    (broken / ".copier-answers.yml").write_text("_src_path: [\n")
+    code, out, _ = tk("status", make_repo.fleet, "--json")
+    rows = {r["repo"].rsplit("/", 1)[-1]: r for r in json.loads(out)}
+    assert code == 1
+    assert rows["behind"] | {"repo": ""} == {
+        "repo": "",
+        "version": OLD,
+        "latest": NEW,
+        "framework": "pytorch",
+        "behind": True,
+        "error": "",
+        "state": "behind",
+    }
+    assert (rows["current"]["behind"], rows["current"]["state"]) == (False, "current")
+    assert "not valid YAML" in rows["broken"]["error"]
+
+
+def test_status_table_and_exit_zero_when_all_current(make_repo, tk):
+    repo = make_repo()
+    answers = repo / ".copier-answers.yml"
+    answers.write_text(answers.read_text().replace(OLD, NEW))
+    code, out, _ = tk("status", repo)
+    assert code == 0
+    assert "current" in out and NEW in out and "pytorch" in out
+
+
+def test_status_with_an_unreachable_template(make_repo, tk, tmp_path):
+    repo = make_repo()
+    answers = repo / ".copier-answers.yml"
+    text = answers.read_text()
+    src = next(line for line in text.splitlines() if line.startswith("_src_path"))
+    answers.write_text(text.replace(src, f"_src_path: file://{tmp_path}/nowhere.git"))
+    code, out, _ = tk("status", repo, "--json")
+    [row] = json.loads(out)
+    assert code == 1
+    assert row["error"].startswith("Cannot list the tags of the template")
+
+
+def results_of_check(tk, repo, *options):
+    code, out, _ = tk("check", repo, *options, "--json")
+    return code, {r["id"]: r for r in json.loads(out)}
+
+
+def test_check_passes_on_a_freshly_generated_repo(make_repo, tk):
+    code, results = results_of_check(tk, make_repo())
+    failing = {k: v["problems"] for k, v in results.items() if v["result"] != "pass"}
+    assert failing == {}
+    assert code == 0
+    assert sorted(results) == ["TK101", "TK102", "TK103", "TK104", "TK105", "TK106"]
+    assert results["TK101"]["url"].endswith("docs/checks.md#tk101")
+
+
+def _break_notebook(repo):
+    path = next((repo / "notebooks").glob("*.ipynb"))
+    nb = nbformat.read(path, as_version=4)
+    code_cell = next(c for c in nb.cells if c.cell_type == "code")
+    code_cell.outputs = [nbformat.v4.new_output("stream", text="hello\n")]
+    code_cell.execution_count = 1
+    nbformat.write(nb, path)
+
+
+def _break_environment(repo):
+    env = repo / "environment.yml"
+    env.write_text(env.read_text().replace("numpy==", "numpy==0.0.1+", 1))
+
+
+def _break_configs(repo):
+    (repo / "configs" / "extra.yaml").write_text("train:\n  epochs: 1\n")
+
+
+def _break_answers(repo):
+    answers = repo / ".copier-answers.yml"
+    text = answers.read_text()
+    src = next(line for line in text.splitlines() if line.startswith("_src_path"))
+    answers.write_text(text.replace(src, "_src_path: ../tutorkit").replace(OLD, "main"))
+
+
+def _break_ci(repo):
+    (repo / ".github" / "workflows" / "notebooks.yml").unlink()
+
+
+@pytest.mark.parametrize(
+    "breaker, rule, problem",
+    [
+        (_break_answers, "TK101", "is not a git URL"),
+        (_break_notebook, "TK102", "has outputs in cells"),
+        (_break_environment, "TK103", "numpy"),
+        (_break_configs, "TK104", "configs/extra.yaml has no integer seed"),
+        (_break_ci, "TK106", "notebooks.yml is missing"),
+    ],
+)
+def test_check_reports_each_broken_rule(make_repo, tk, breaker, rule, problem):
+    repo = make_repo()
+    breaker(repo)
+    commit_all(repo, "break it")
+    code, results = results_of_check(tk, repo)
+    assert code == 1
+    failing = {k for k, v in results.items() if v["result"] == "fail"}
+    assert failing == {rule}
+    assert any(problem in p for p in results[rule]["problems"]), results[rule]
+    assert results[rule]["fix"]
+
+
+def test_check_seeds_rule(make_repo, tk):
+    repo = make_repo()
+    package = next((repo / "src").iterdir())
+    for path in package.rglob("*.py"):
+        text = path.read_text()
+        for call in ("manual_seed(", "set_random_seed(", "random.seed("):
+            text = text.replace(call, "no_seed(")
+        path.write_text(text)
+    code, results = results_of_check(tk, repo)
+    assert code == 1
+    assert results["TK105"]["result"] == "fail"
+
+
+def test_check_of_a_missing_folder_is_one_sentence(tmp_path):
+    proc = tk_subprocess("check", tmp_path / "nope")
+    assert proc.returncode == 1
+    assert proc.stdout == ""
+    assert proc.stderr.strip().count("\n") == 0
+    assert "is not a folder" in proc.stderr
+
+
+def test_help_explains_every_command():
+    proc = tk_subprocess("--help")
+    assert proc.returncode == 0
+    for command in ("new", "status", "update", "check"):
+        assert f"tutorkit {command}" in proc.stdout
+        sub = tk_subprocess(command, "--help")
+        assert sub.returncode == 0 and "usage: tutorkit " + command in sub.stdout
+
+
+def test_help_does_not_import_copier_or_rich():
+    code = (
+        "import sys; from tutorkit.cli import main\n"
+        "try: main(['--help'])\n"
+        "except SystemExit: pass\n"
+        "print(sorted(m for m in ('copier', 'rich', 'yaml') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "[]"

@@ -1,0 +1,259 @@
+"""Every command shown in the docs is exercised: run for real in a sandbox, or mapped to its test.
+
+Each ```bash block of docs/**/*.md is split into commands (one per line, ``\\`` continues a line).
+A command is either
+
+- **run**: every page gets a sandbox (its own $HOME, a git copy of this checkout's template
+  published as a bare repo with the tags v0.1.0 and v0.2.0, an isolated git) and its commands run
+  in order in one bash session, as a reader would type them; each must exit as EXPECTED_EXIT says
+  (0 unless listed); or
+- **mapped**: listed in MAPPED with the test that mirrors it, when it needs what a test machine
+  lacks (conda, GitHub, a browser, a fresh multi-minute install) or is this suite itself.
+
+A command that is neither fails the test, and so does a mapping that no page shows any more.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from support import CHECKOUT, TEMPLATE_TAG, git
+
+DOCS = CHECKOUT / "docs"
+NEXT_TAG = "v0.2.0"  # the template release the fleet and conflict pages update to
+TEMPLATE_URL = "https://github.com/tutorkit/tutorkit.git"
+BASH_FENCE = re.compile(r"^(?P<indent>[ \t]*)```bash\n(?P<body>.*?)^(?P=indent)```", re.M | re.S)
+
+EXECUTE = (
+    "tests/template/test_execute.py::test_generated_repo_test_suite_passes_including_its_notebooks"
+)
+NOTEBOOK = "tests/template/test_execute.py::test_notebook_executes_without_log_noise"
+CONDA = "tests/template/test_workflows.py::test_notebooks_workflow_runs_everything_everywhere"
+UPDATE_WORKFLOW = "tests/template/test_workflows.py::test_template_update_workflow"
+INSTALLED = "tests/docs/test_commands.py::test_tutorkit_is_installed_with_its_template"
+SITE = "tests/docs/test_site.py::test_site_builds_strict_outside_the_repo"
+SUITE = "tests/docs/test_changelog.py::test_changelog_has_a_section_for_this_version"
+
+# (page, command) -> the test that mirrors it. Keep the reason next to each group.
+MAPPED: dict[tuple[str, str], str] = {
+    # Installing tutorkit itself: every test runs on that install (.ci/run does it from scratch).
+    ("getting-started.md", "pip install -e ./tutorkit"): INSTALLED,
+    ("maintaining.md", "pip install -e '.[test]'"): INSTALLED,
+    ("maintaining.md", "pip install -e '.[docs]'"): SITE,
+    # Installing a generated repo from its pins and running its suite: minutes, done once per
+    # framework by the slow template tests, from exactly these files.
+    ("getting-started.md", "python -m venv .venv && source .venv/bin/activate"): EXECUTE,
+    ("getting-started.md", "pip install -r requirements.txt"): EXECUTE,
+    ("getting-started.md", "pytest"): EXECUTE,
+    ("checks.md", "TUTORIAL_PROFILE=smoke python -m pytest --nbmake notebooks"): EXECUTE,
+    ("getting-started.md", "jupyter lab notebooks/01-quickstart.ipynb"): NOTEBOOK,
+    # conda cannot solve here (no channels): the generated repo's CI runs these on GitHub.
+    ("getting-started.md", "conda env create -f environment.yml"): CONDA,
+    ("getting-started.md", "conda activate digits-cnn"): CONDA,
+    # GitHub only.
+    ("fleet.md", "gh workflow run template-update.yml"): UPDATE_WORKFLOW,
+    # The template's own development loop: this suite, and the site it builds.
+    ("maintaining.md", "python -m venv .venv && source .venv/bin/activate"): INSTALLED,
+    ("maintaining.md", "python -m pytest"): SUITE,
+    ("maintaining.md", "mkdocs serve"): SITE,
+}
+
+# (page, command, occurrence on the page) -> exit status, when it is not 0.
+EXPECTED_EXIT: dict[tuple[str, str, int], int] = {
+    (
+        "configuration.md",
+        "python -m digits_cnn.train --config smoke --set train.learning_rate=0.1",
+        1,
+    ): 2,
+    ("fleet.md", "tutorkit status ~/tutorials", 1): 1,  # behind v0.2.0
+    ("fleet.md", "tutorkit status ~/tutorials --json", 1): 1,
+    ("conflicts.md", "tutorkit update ~/tutorials/digits-cnn", 1): 1,  # conflicts in README.md
+}
+
+# What a page assumes before its first command (bash, in the sandbox's $HOME; not shown).
+NEW_REPO = "tutorkit new {dest} --defaults --data project_title='Digits CNN' >/dev/null"
+PRELUDES: dict[str, str] = {
+    "getting-started.md": 'git init --quiet --bare "$SANDBOX/github/digits-cnn.git"',
+    "generated-repo.md": f"{NEW_REPO.format(dest='digits-cnn')}\ncd digits-cnn",
+    "configuration.md": f"{NEW_REPO.format(dest='digits-cnn')}\ncd digits-cnn",
+    "switching-framework.md": f"{NEW_REPO.format(dest='digits-cnn')}\ncd digits-cnn",
+    "fleet.md": "\n".join(
+        [
+            NEW_REPO.format(dest="tutorials/digits-cnn"),
+            "tutorkit new tutorials/iris-mlp --defaults --data project_title='Iris MLP' >/dev/null",
+        ]
+    ),
+    "conflicts.md": "\n".join(
+        [
+            NEW_REPO.format(dest="tutorials/digits-cnn"),
+            "cd tutorials/digits-cnn",
+            "sed -i '1s/.*/# Digits CNN, the article edition/' README.md",
+            'git commit --quiet -am "My own title"',
+            'cd "$HOME"',
+        ]
+    ),
+    "checks.md": f"{NEW_REPO.format(dest='tutorials/digits-cnn')}\ncd tutorials/digits-cnn",
+    "maintaining.md": "\n".join(
+        [
+            # The release being made is v0.2.0: the upstream has only v0.1.0, and CHANGELOG.md.
+            'git -C "$SANDBOX/tutorkit.git" tag -d v0.2.0 >/dev/null',
+            'git clone --quiet "$SANDBOX/tutorkit.git" "$SANDBOX/work"',
+            'cp "$CHECKOUT/CHANGELOG.md" "$SANDBOX/work/"',
+            'git -C "$SANDBOX/work" add CHANGELOG.md',
+            'git -C "$SANDBOX/work" commit --quiet -m "Changelog"',
+            'git -C "$SANDBOX/work" push --quiet origin main',
+        ]
+    ),
+}
+
+# Addresses that exist only on GitHub, and where the sandbox keeps them.
+SUBSTITUTIONS = {
+    TEMPLATE_URL: "file://$SANDBOX/tutorkit.git",
+    "https://github.com/your-github-name/digits-cnn.git": "file://$SANDBOX/github/digits-cnn.git",
+}
+
+
+def doc_commands() -> dict[str, list[str]]:
+    """Page (relative to docs/) -> its bash commands, in order."""
+    pages = {}
+    for path in sorted(DOCS.rglob("*.md")):
+        commands = []
+        for block in BASH_FENCE.finditer(path.read_text(encoding="utf-8")):
+            body = re.sub(r"\\\n\s*", "", block["body"])
+            for line in body.splitlines():
+                line = line.strip()
+                if line and not line.startswith("#"):
+                    commands.append(line)
+        if commands:
+            pages[path.relative_to(DOCS).as_posix()] = commands
+    return pages
+
+
+COMMANDS = doc_commands()
+
+
+def test_every_command_is_run_or_mapped_and_every_mapping_is_shown():
+    shown = {(page, command) for page, commands in COMMANDS.items() for command in commands}
+    assert shown, "no ```bash blocks found in docs/"
+    stale = sorted(set(MAPPED) - shown)
+    assert not stale, f"MAPPED lists commands no page shows any more: {stale}"
+    unsandboxed = sorted(
+        page for page in COMMANDS if page not in PRELUDES and page != "reference/cli.md"
+    )
+    assert not unsandboxed, f"pages with commands but no sandbox set-up in PRELUDES: {unsandboxed}"
+    stale_exits = sorted({(p, c) for p, c, _ in EXPECTED_EXIT} - shown)
+    assert not stale_exits, f"EXPECTED_EXIT lists commands no page shows: {stale_exits}"
+
+
+@pytest.mark.parametrize("mirror", sorted(set(MAPPED.values())))
+def test_every_mapped_command_names_a_test_that_exists(mirror):
+    path, _, name = mirror.partition("::")
+    assert (CHECKOUT / path).is_file(), mirror
+    assert re.search(rf"^def {name}\(", (CHECKOUT / path).read_text(), re.M), mirror
+
+
+def test_tutorkit_is_installed_with_its_template():
+    """What `pip install -e .` gives: the commands and the embedded template."""
+    from tutorkit.template import embedded_template_dir
+
+    bin_dir = Path(sys.executable).parent
+    for tool in ("tutorkit", "copier", "nbstripout", "mkdocs"):
+        assert (bin_dir / tool).exists(), f"{tool} is not installed next to {sys.executable}"
+    assert (embedded_template_dir() / "copier.yml").is_file()
+
+
+@pytest.fixture(scope="session")
+def releases(tmp_path_factory, template_repo) -> Path:
+    """The template with its two releases: this checkout as v0.1.0, and v0.2.0 whose README title
+    line changes (so an author's own title conflicts with it)."""
+    assert TEMPLATE_TAG == "v0.1.0", "the docs' examples assume tutorkit 0.1.0: update them"
+    repo = tmp_path_factory.mktemp("releases") / "tutorkit"
+    git(repo.parent, "clone", "--quiet", str(template_repo), str(repo))
+    readme = repo / "templates" / "project" / "README.md.jinja"
+    readme.write_text(
+        readme.read_text().replace(
+            "# {{ project_title }}\n", "# {{ project_title }} (companion repo)\n", 1
+        )
+    )
+    git(repo, "commit", "--quiet", "-am", "Template v0.2.0")
+    git(repo, "tag", NEXT_TAG)
+    return repo
+
+
+def sandbox_script(page: str, rc_file: Path) -> str:
+    lines = ["set -u", 'cd "$HOME"', "set -e", PRELUDES.get(page, ":"), "set +e"]
+    seen: dict[str, int] = {}
+    for index, command in enumerate(COMMANDS[page]):
+        seen[command] = seen.get(command, 0) + 1
+        if (page, command) in MAPPED:
+            continue
+        for address, local in SUBSTITUTIONS.items():
+            command = command.replace(address, local)
+        lines += [
+            f"printf '\\n$ %s\\n' {shlex.quote(command)}",
+            command,
+            f'echo "{index} $?" >> {shlex.quote(str(rc_file))}',
+        ]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("page", sorted(COMMANDS))
+def test_page_commands_run(page, releases, tmp_path):
+    sandbox = tmp_path
+    home = sandbox / "home"
+    home.mkdir()
+    git(sandbox, "clone", "--quiet", "--bare", str(releases), str(sandbox / "tutorkit.git"))
+    (sandbox / "github").mkdir()
+    rc_file = sandbox / "exit-codes"
+    rc_file.touch()
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in {"TUTORIAL_PROFILE", "VIRTUAL_ENV", "PYTHONPATH", "COLUMNS"}
+    }
+    env.update(
+        HOME=str(home),
+        SANDBOX=str(sandbox),
+        CHECKOUT=str(CHECKOUT),
+        PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
+        TUTORKIT_TEMPLATE_URL=f"file://{sandbox / 'tutorkit.git'}",
+        # The repos the pages create, importable as after `pip install -r requirements.txt`.
+        PYTHONPATH=os.pathsep.join(
+            str(home / repo / "src") for repo in ("digits-cnn", "tutorials/digits-cnn")
+        ),
+        NO_MKDOCS_2_WARNING="1",
+        MPLBACKEND="Agg",
+        TF_CPP_MIN_LOG_LEVEL="3",
+    )
+    done = subprocess.run(
+        ["bash", "-c", sandbox_script(page, rc_file)],
+        cwd=home,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    transcript = f"{done.stdout}\n--- stderr ---\n{done.stderr}"
+    codes = dict(line.split() for line in rc_file.read_text().splitlines())
+    seen: dict[str, int] = {}
+    ran = 0
+    for index, command in enumerate(COMMANDS[page]):
+        seen[command] = seen.get(command, 0) + 1
+        if (page, command) in MAPPED:
+            continue
+        expected = EXPECTED_EXIT.get((page, command, seen[command]), 0)
+        assert str(index) in codes, f"{page}: `{command}` never ran\n{transcript}"
+        actual = int(codes[str(index)])
+        assert actual == expected, (
+            f"{page}: `{command}` exited {actual}, expected {expected}\n{transcript}"
+        )
+        ran += 1
+    assert done.returncode == 0, transcript
+    assert ran, f"{page}: every command is mapped, none ran"

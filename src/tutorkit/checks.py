@@ -16,7 +16,7 @@ from pathlib import Path
 from tutorkit.repos import ANSWERS_FILE
 from tutorkit.template import known_frameworks, parse_version
 
-DOCS_URL = "https://github.com/tutorkit/tutorkit/blob/main/docs/checks.md"
+DOCS_URL = "https://tutorkit.github.io/tutorkit/checks/"  # docs/checks.md, built by mkdocs
 URL_PATTERN = re.compile(r"^(https?|ssh|git|file)://\S+$|^git@[^:\s]+:\S+$|^g[hl]:\S+$")
 SEED_CALL = re.compile(
     r"\b(manual_seed|set_random_seed|set_seed|seed_everything|random\.seed)\s*\("

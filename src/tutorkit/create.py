@@ -11,6 +11,9 @@ from pathlib import Path
 from tutorkit.repos import ANSWERS_FILE, git
 from tutorkit.template import TutorkitError, current_tag, embedded_template_dir, template_url
 
+# pip byte-compiles the template's .py files when it installs the wheel; with `_subdirectory`
+# set, Copier's default excludes do not apply, so the bytecode must be excluded here.
+BYTECODE = ("__pycache__", "*.py[co]")
 GIT_FALLBACK_IDENTITY = ("-c", "user.name=tutorkit", "-c", "user.email=tutorkit@localhost")
 
 
@@ -110,7 +113,13 @@ def create(
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 worker = copier.run_copy(
-                    str(source), work, data=data, defaults=defaults, quiet=True, unsafe=False
+                    str(source),
+                    work,
+                    data=data,
+                    defaults=defaults,
+                    quiet=True,
+                    unsafe=False,
+                    exclude=BYTECODE,
                 )
         except (CopierError, ValueError, TypeError) as exc:
             message = " ".join(str(exc).split()).rstrip(".")

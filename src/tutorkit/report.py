@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -57,6 +58,10 @@ def print_update_table(results) -> None:
         "red" if r.needs_attention else "green" if r.result == "updated" else "" for r in results
     ]
     _print_table("tutorkit update", ["repo", "from", "to", "result"], rows, styles)
+    counts = Counter(r.result for r in results)
+    print(", ".join(f"{n} {state}" for state, n in sorted(counts.items())) + ".")
+    if counts["updated"] and not any(r.branch or r.dry_run for r in results):
+        print("Updated repos have uncommitted changes: review them (git diff) and commit.")
 
 
 def print_status_table(statuses) -> None:

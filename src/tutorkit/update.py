@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 import warnings
@@ -168,6 +169,8 @@ def _update_one(plan: UpdatePlan) -> UpdateResult:
     why = refusal(repo)
     if why:
         result.reason = why
+        with contextlib.suppress(TutorkitError, OSError):
+            result.from_version = read_answers(repo).commit
         return result
     answers = read_answers(repo)
     result.from_version = answers.commit

@@ -66,7 +66,7 @@ def test_check_passes_on_a_freshly_generated_repo(make_repo, tk):
     assert failing == {}
     assert code == 0
     assert sorted(results) == ["TK101", "TK102", "TK103", "TK104", "TK105", "TK106"]
-    assert results["TK101"]["url"].endswith("docs/checks.md#tk101")
+    assert results["TK101"]["url"].endswith("/checks/#tk101")  # docs/checks.md {#tk101}
 
 
 def _break_notebook(repo):

@@ -7,6 +7,7 @@ imported by the command that needs them.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 
@@ -143,11 +144,13 @@ def _cmd_new(args) -> int:
     from tutorkit.create import create
     from tutorkit.report import progress
 
-    with progress("Rendering the template", None):
+    defaults = args.defaults or not sys.stdin.isatty()
+    # Copier asks its questions on the terminal unless --defaults: no spinner over the prompts.
+    with progress("Rendering the template", None) if defaults else contextlib.nullcontext():
         path = create(
             args.dest,
             framework=args.framework,
-            defaults=args.defaults or not sys.stdin.isatty(),
+            defaults=defaults,
             data_pairs=args.data,
             url_override=args.template_url,
         )
@@ -172,8 +175,7 @@ def _cmd_update(args) -> int:
         )
         for r in repos
     ]
-    with progress("Updating repos", len(plans)) as advance:
-        results = update_fleet(plans, args.jobs, on_done=advance)
+    results = update_fleet(plans, args.jobs, watch=lambda total: progress("Updating", total))
     if args.json:
         print_json([r.to_json() for r in results])
     else:
@@ -227,7 +229,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"tutorkit: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("tutorkit: interrupted; nothing more was changed.", file=sys.stderr)
+        print(
+            "tutorkit: interrupted; a repo that was being updated may be half-updated: "
+            "check it with git status (git reset --hard HEAD undoes the update).",
+            file=sys.stderr,
+        )
         return 130
 
 

@@ -96,7 +96,7 @@ def refusal(repo: Path) -> str | None:
     if not repo.is_dir():
         return "not a directory"
     if not is_git_root(repo):
-        return "not a git repository"
+        return "not a git repository (or not its top folder)"
     try:
         read_answers(repo)
     except TutorkitError as exc:

@@ -244,24 +244,27 @@ def _use_own_template_cache(slots) -> None:
     os.environ["COPIER_CACHE_DIR"] = str(Path(base) / f"tutorkit-job-{slots.get()}")
 
 
-def update_fleet(plans: list[UpdatePlan], jobs: int, on_done=None) -> list[UpdateResult]:
+def update_fleet(plans: list[UpdatePlan], jobs: int, watch=None) -> list[UpdateResult]:
     """Run ``update_one`` for every plan, ``jobs`` at a time in separate processes.
 
     Copier changes the process's working directory while it updates, so repos never share a
     process at the same time. Worker processes are forked after copier is imported, so no repo
-    pays for importing it again.
+    pays for importing it again. ``watch(total)`` is entered once the workers exist (so no
+    progress-display thread is running when they fork) and yields a callable run per result.
     """
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     import copier  # noqa: F401  (imported once here, inherited by the forked workers)
 
+    watch = watch or (lambda total: contextlib.nullcontext())
     results: dict[str, UpdateResult] = {}
     if jobs <= 1 or len(plans) <= 1:
-        for plan in plans:
-            results[plan.repo] = update_one(plan)
-            if on_done:
-                on_done(results[plan.repo])
+        with watch(len(plans)) as done:
+            for plan in plans:
+                results[plan.repo] = update_one(plan)
+                if done:
+                    done(results[plan.repo])
         return [results[plan.repo] for plan in plans]
     context = multiprocessing.get_context("fork")
     workers = min(jobs, len(plans))
@@ -275,13 +278,14 @@ def update_fleet(plans: list[UpdatePlan], jobs: int, on_done=None) -> list[Updat
         initargs=(slots,),
     ) as pool:
         futures = {pool.submit(update_one, plan): plan for plan in plans}
-        for future in as_completed(futures):
-            plan = futures[future]
-            try:
-                res = future.result()
-            except Exception as exc:  # noqa: BLE001  (a crashed worker fails that repo only)
-                res = UpdateResult(plan.repo, FAILED, reason=_copier_message(exc))
-            results[plan.repo] = res
-            if on_done:
-                on_done(res)
+        with watch(len(plans)) as done:
+            for future in as_completed(futures):
+                plan = futures[future]
+                try:
+                    res = future.result()
+                except Exception as exc:  # noqa: BLE001  (a crashed worker fails that repo only)
+                    res = UpdateResult(plan.repo, FAILED, reason=_copier_message(exc))
+                results[plan.repo] = res
+                if done:
+                    done(res)
     return [results[plan.repo] for plan in plans]

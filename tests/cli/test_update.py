@@ -259,3 +259,21 @@ def test_fleet_of_twenty_mixed_repos(make_repo, tk):
             assert result["conflicts"] == ["README.md"]
         if name.endswith("-deleted"):
             assert result["kept_deleted"] == ["LICENSE"]
+
+
+def test_unreachable_template_fails_that_repo_only(make_repo, tk, tmp_path):
+    lost, fine = make_repo("lost"), make_repo("fine")
+    answers = lost / ".copier-answers.yml"
+    text = answers.read_text()
+    src = next(line for line in text.splitlines() if line.startswith("_src_path"))
+    answers.write_text(text.replace(src, f"_src_path: file://{tmp_path}/gone.git"))
+    commit_all(lost, "point at a template that is gone")
+    before = snapshot(lost)
+    code, out, _ = tk("update", make_repo.fleet, "--json")
+    results = results_by_repo(out)
+    assert code == 1
+    assert results["lost"]["result"] == "failed"
+    assert "Cannot list the tags of the template" in results["lost"]["reason"]
+    assert results["fine"]["result"] == "updated"
+    assert snapshot(lost) == before
+    assert (fine / NEW_FILE).exists()

@@ -8,13 +8,12 @@ import tempfile
 import warnings
 from pathlib import Path
 
-from tutorkit.repos import ANSWERS_FILE, git
+from tutorkit.repos import ANSWERS_FILE, commit_everything, git
 from tutorkit.template import TutorkitError, current_tag, embedded_template_dir, template_url
 
 # pip byte-compiles the template's .py files when it installs the wheel; with `_subdirectory`
 # set, Copier's default excludes do not apply, so the bytecode must be excluded here.
 BYTECODE = ("__pycache__", "*.py[co]")
-GIT_FALLBACK_IDENTITY = ("-c", "user.name=tutorkit", "-c", "user.email=tutorkit@localhost")
 
 
 def parse_data(pairs: list[str], template_dir: Path) -> dict[str, str]:
@@ -60,12 +59,7 @@ def rewrite_answers_source(answers_file: Path, url: str, tag: str) -> None:
 def init_git_repo(repo: Path, branch: str, tag: str) -> None:
     """Make ``repo`` a git repo with one commit holding every generated file."""
     git(repo, "init", "--quiet", f"--initial-branch={branch}")
-    git(repo, "add", "--all")
-    commit = ("commit", "--quiet", "--no-verify", "-m", f"Create from tutorkit {tag}")
-    try:
-        git(repo, *commit)
-    except TutorkitError:  # no user.name/user.email configured: commit as tutorkit
-        git(repo, *GIT_FALLBACK_IDENTITY, *commit)
+    commit_everything(repo, f"Create from tutorkit {tag}")
 
 
 def _unversioned(template_dir: Path, scratch: Path) -> Path:

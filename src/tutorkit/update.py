@@ -9,7 +9,7 @@ import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from tutorkit.repos import ANSWERS_FILE, git, read_answers, refusal
+from tutorkit.repos import ANSWERS_FILE, commit_everything, git, read_answers, refusal
 from tutorkit.template import TutorkitError, latest_tag, parse_version, tags_of_templates
 
 UPDATED, UP_TO_DATE, CONFLICTS, REFUSED, FAILED = (
@@ -196,12 +196,25 @@ def _update_one(plan: UpdatePlan) -> UpdateResult:
         elif plan.branch:
             workdir = Path(tmp) / repo.name
             git(repo, "worktree", "add", "--quiet", "-b", plan.branch, str(workdir), "HEAD")
+        in_worktree = bool(plan.branch and not plan.dry_run)
         try:
-            return _update_in(workdir, repo, plan, answers.data, result)
-        finally:
-            if plan.branch and not plan.dry_run:
-                git(repo, "worktree", "remove", "--force", str(workdir), check=False)
-                git(repo, "worktree", "prune", check=False)
+            result = _update_in(workdir, repo, plan, answers.data, result)
+        except BaseException:
+            if in_worktree:  # no half-made branch left behind
+                _remove_worktree(repo, workdir, delete_branch=plan.branch)
+            raise
+        if in_worktree:
+            _remove_worktree(
+                repo, workdir, delete_branch=plan.branch if result.result == FAILED else ""
+            )
+        return result
+
+
+def _remove_worktree(repo: Path, workdir: Path, delete_branch: str = "") -> None:
+    git(repo, "worktree", "remove", "--force", str(workdir), check=False)
+    git(repo, "worktree", "prune", check=False)
+    if delete_branch:
+        git(repo, "branch", "-D", delete_branch, check=False)
 
 
 def _update_in(workdir: Path, repo: Path, plan: UpdatePlan, answers: dict, result: UpdateResult):
@@ -211,9 +224,6 @@ def _update_in(workdir: Path, repo: Path, plan: UpdatePlan, answers: dict, resul
         if workdir == repo:  # the repo was clean: put it back exactly as it was
             git(repo, "reset", "--quiet", "--hard", "HEAD", check=False)
             git(repo, "clean", "--quiet", "-fd", check=False)
-        elif plan.branch:
-            git(repo, "worktree", "remove", "--force", str(workdir), check=False)
-            git(repo, "branch", "-D", plan.branch, check=False)
         result.result, result.reason = FAILED, _copier_message(exc)
         return result
     result.changed = [p for p in changed_paths(workdir) if p != ANSWERS_FILE]
@@ -223,11 +233,10 @@ def _update_in(workdir: Path, repo: Path, plan: UpdatePlan, answers: dict, resul
     )
     result.result = CONFLICTS if result.conflicts else UPDATED
     if plan.branch and not plan.dry_run:
-        git(workdir, "add", "--all")
         message = f"Update template from {result.from_version} to {plan.target}"
         if result.conflicts:
             message += "\n\nConflicts to resolve in: " + ", ".join(result.conflicts)
-        git(workdir, "commit", "--quiet", "--no-verify", "-m", message)
+        commit_everything(workdir, message)
     return result
 
 

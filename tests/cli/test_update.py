@@ -277,3 +277,17 @@ def test_unreachable_template_fails_that_repo_only(make_repo, tk, tmp_path):
     assert results["fine"]["result"] == "updated"
     assert snapshot(lost) == before
     assert (fine / NEW_FILE).exists()
+
+
+def test_branch_mode_with_a_conflict_commits_the_markers_on_the_branch_only(make_repo, tk):
+    repo = make_repo()
+    edit_title(repo)
+    before = snapshot(repo)
+    code, result = update_one_repo(tk, repo, "--branch", "tk-update")
+    assert (code, result["result"], result["conflicts"]) == (1, "conflicts", ["README.md"])
+    assert snapshot(repo) == {**before, "branches": git(repo, "branch", "--list")}
+    [block] = conflict_blocks(git(repo, "show", "tk-update:README.md"))
+    assert "# My own title" in block.splitlines()
+    assert "Conflicts to resolve in: README.md" in git(
+        repo, "log", "-1", "--format=%B", "tk-update"
+    )

@@ -159,3 +159,22 @@ def test_help_does_not_import_copier_or_rich():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def _one_cell_notebook(repo, source):
+    for old in (repo / "notebooks").glob("*.ipynb"):
+        old.unlink()
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source, id="0")])
+    nbformat.write(nb, repo / "notebooks" / "smoke.ipynb")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("passes", [True, False])
+def test_check_run_executes_the_notebooks_in_smoke_mode(make_repo, tk, passes):
+    """TK201 runs `pytest --nbmake notebooks` with TUTORIAL_PROFILE=smoke (one tiny notebook)."""
+    repo = make_repo()
+    expected = "smoke" if passes else "full"
+    _one_cell_notebook(repo, f"import os\nassert os.environ['TUTORIAL_PROFILE'] == {expected!r}")
+    code, results = results_of_check(tk, repo, "--run")
+    assert results["TK201"]["result"] == ("pass" if passes else "fail"), results["TK201"]
+    assert code == (0 if passes else 1)

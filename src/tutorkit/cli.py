@@ -62,7 +62,9 @@ def _parser() -> argparse.ArgumentParser:
     new.add_argument("dest", metavar="DEST", help="folder to create (must not exist or be empty)")
     new.add_argument("--framework", help="deep-learning framework (pytorch or tensorflow)")
     new.add_argument(
-        "--defaults", action="store_true", help="answer every question not given with its default"
+        "--defaults",
+        action="store_true",
+        help="answer every question not given with its default (implied when not on a terminal)",
     )
     new.add_argument(
         "--data",
@@ -216,6 +218,13 @@ def _cmd_check(args) -> int:
     return 1 if any(r.result == "fail" for r in results) else 0
 
 
+INTERRUPTED = {
+    "new": "nothing was created.",
+    "update": "a repo that was being updated may be half-updated: check it with git status "
+    "(git reset --hard HEAD undoes the update).",
+    "status": "nothing was changed.",
+    "check": "nothing was changed.",
+}
 COMMANDS = {"new": _cmd_new, "update": _cmd_update, "status": _cmd_status, "check": _cmd_check}
 
 
@@ -229,11 +238,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"tutorkit: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print(
-            "tutorkit: interrupted; a repo that was being updated may be half-updated: "
-            "check it with git status (git reset --hard HEAD undoes the update).",
-            file=sys.stderr,
-        )
+        print(f"tutorkit: interrupted; {INTERRUPTED[args.command]}", file=sys.stderr)
         return 130
 
 

@@ -34,17 +34,21 @@ def _repo_name(repo: str) -> str:
         return str(path)
 
 
+def _some(paths: list[str], most: int = 4) -> str:
+    shown = ", ".join(paths[:most])
+    return shown + (f" and {len(paths) - most} more" if len(paths) > most else "")
+
+
 def update_outcome(result) -> str:
     """The result column of ``tutorkit update``: one phrase per repo."""
-    prefix = "would be " if result.dry_run and result.result == "updated" else ""
     if result.result == "conflicts":
-        text = (
-            f"{'would have ' if result.dry_run else ''}conflicts in {', '.join(result.conflicts)}"
-        )
+        text = f"{'would have ' if result.dry_run else ''}conflicts in {_some(result.conflicts)}"
     elif result.result in ("refused", "failed"):
         text = f"{result.result}: {result.reason}"
+    elif result.result == "updated" and result.dry_run:
+        text = f"would change {_some(result.changed)}"
     else:
-        text = prefix + result.result
+        text = result.result
     if result.kept_deleted:
         text += f" (kept deleted: {', '.join(result.kept_deleted)})"
     if result.branch and result.result in ("updated", "conflicts") and not result.dry_run:

@@ -291,3 +291,12 @@ def test_branch_mode_with_a_conflict_commits_the_markers_on_the_branch_only(make
     assert "Conflicts to resolve in: README.md" in git(
         repo, "log", "-1", "--format=%B", "tk-update"
     )
+
+
+def test_dry_run_lists_what_would_change(make_repo, tk):
+    repo = make_repo()
+    before = snapshot(repo)
+    code, out, _ = tk("update", repo, "--dry-run")
+    assert code == 0
+    assert f"would change {NEW_FILE}, README.md" in out
+    assert snapshot(repo) == before

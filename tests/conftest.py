@@ -1,11 +1,13 @@
-"""Fixtures shared by every test: an isolated git, and a tagged git copy of the template."""
+"""Fixtures shared by every test: isolated git, the tagged template, rendered + installed repos."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
+import copier
 import pytest
-from support import TEMPLATE_TAG, copy_template, git
+from support import TEMPLATE_TAG, InstalledRepo, copy_template, git, install
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -33,3 +35,35 @@ def template_repo(tmp_path_factory, isolated_git) -> Path:
     repo = copy_template(tmp_path_factory.mktemp("upstream") / "tutorkit")
     git(repo, "tag", TEMPLATE_TAG)
     return repo
+
+
+@pytest.fixture(scope="session")
+def render(template_repo) -> Callable[..., Path]:
+    """``render(dest, **answers)``: ``copier copy --defaults`` of the tagged template."""
+
+    def _render(dest: Path, **answers) -> Path:
+        copier.run_copy(
+            str(template_repo),
+            dest,
+            data=answers,
+            defaults=True,
+            quiet=True,
+            vcs_ref=TEMPLATE_TAG,
+        )
+        return dest
+
+    return _render
+
+
+@pytest.fixture(scope="session")
+def installations(tmp_path_factory, render) -> Callable[[str], InstalledRepo]:
+    """``installations(framework)``: a rendered repo installed in its own venv, once per session."""
+    done: dict[str, InstalledRepo] = {}
+
+    def get(framework: str) -> InstalledRepo:
+        if framework not in done:
+            root = tmp_path_factory.mktemp(f"installed-{framework}")
+            done[framework] = install(render(root / "repo", framework=framework), root / "venv")
+        return done[framework]
+
+    return get

@@ -1,15 +1,21 @@
-"""Helpers shared by the test suites: git, and a git copy of this checkout's template."""
+"""Helpers shared by the test suites: git, the template as a git repo, installed generated repos."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
+import venv
 from pathlib import Path
+
+import yaml
 
 import tutorkit
 
 CHECKOUT = Path(__file__).resolve().parents[1]
 TEMPLATE_TAG = f"v{tutorkit.__version__}"
+FRAMEWORKS = ("pytorch", "tensorflow")
+PYTORCH_CPU_INDEX = "--extra-index-url https://download.pytorch.org/whl/cpu"
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -28,3 +34,70 @@ def copy_template(dest: Path) -> Path:
     git(dest, "add", "--all")
     git(dest, "commit", "--quiet", "-m", "Template as in this checkout")
     return dest
+
+
+def files_of(root: Path) -> set[str]:
+    return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
+
+
+def pip_requirements(repo: Path) -> str:
+    """requirements.txt as pip reads it here, where PyPI is the only reachable index.
+
+    The generated file sends pip to PyTorch's CPU wheel index (the right default on a
+    laptop or on GitHub); this machine reaches only PyPI, which serves the same CPU
+    wheel of torch 2.13.0. Nothing else is changed.
+    """
+    lines = (repo / "requirements.txt").read_text().splitlines()
+    return "\n".join(line for line in lines if line.strip() != PYTORCH_CPU_INDEX) + "\n"
+
+
+class InstalledRepo:
+    """A rendered companion repo with its own virtual environment, installed from its files."""
+
+    def __init__(self, path: Path, env_dir: Path):
+        self.path = path
+        self.python = env_dir / "bin" / "python"
+        self.package = copier_answers(path)["package_name"]
+
+    def run(self, *args: str, timeout: float = 900, **env: str) -> subprocess.CompletedProcess:
+        environment = {
+            name: value
+            for name, value in os.environ.items()
+            if name not in {"TUTORIAL_PROFILE", "VIRTUAL_ENV", "PYTHONPATH", "TF_CPP_MIN_LOG_LEVEL"}
+        }
+        return subprocess.run(
+            [str(self.python), *args],
+            cwd=self.path,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env={**environment, **env},
+        )
+
+
+def copier_answers(repo: Path) -> dict:
+    return yaml.safe_load((repo / ".copier-answers.yml").read_text())
+
+
+def install(repo: Path, env_dir: Path) -> InstalledRepo:
+    """A fresh venv with the repo's pinned requirements (and the repo itself, editable)."""
+    venv.EnvBuilder(with_pip=True, clear=True).create(env_dir)
+    requirements = env_dir / "requirements.txt"
+    requirements.write_text(pip_requirements(repo))
+    done = subprocess.run(
+        [
+            str(env_dir / "bin" / "python"),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "-r",
+            str(requirements),
+        ],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+    assert done.returncode == 0, f"pip install failed:\n{done.stdout}\n{done.stderr}"
+    return InstalledRepo(repo, env_dir)

@@ -203,11 +203,27 @@ def sandbox_script(page: str, rc_file: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
+def tutorial_python(sandbox: Path, installations) -> Path:
+    """A folder whose `python` is a generated PyTorch repo's own venv (torch, numpy, pytest...).
+
+    The pages' `python -m <package>...` commands need what `pip install -r requirements.txt`
+    gives; `tutorkit` and `copier` keep running from this test's environment (their scripts
+    name their interpreter).
+    """
+    shims = sandbox / "shims"
+    shims.mkdir()
+    python = installations("pytorch").python
+    (shims / "python").write_text(f'#!/bin/sh\nexec {shlex.quote(str(python))} "$@"\n')
+    (shims / "python").chmod(0o755)
+    return shims
+
+
 @pytest.mark.parametrize("page", sorted(COMMANDS))
-def test_page_commands_run(page, releases, tmp_path):
+def test_page_commands_run(page, releases, installations, tmp_path):
     sandbox = tmp_path
     home = sandbox / "home"
     home.mkdir()
+    shims = tutorial_python(sandbox, installations)
     git(sandbox, "clone", "--quiet", "--bare", str(releases), str(sandbox / "tutorkit.git"))
     (sandbox / "github").mkdir()
     rc_file = sandbox / "exit-codes"
@@ -221,7 +237,7 @@ def test_page_commands_run(page, releases, tmp_path):
         HOME=str(home),
         SANDBOX=str(sandbox),
         CHECKOUT=str(CHECKOUT),
-        PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
+        PATH=os.pathsep.join([str(shims), str(Path(sys.executable).parent), env.get("PATH", "")]),
         TUTORKIT_TEMPLATE_URL=f"file://{sandbox / 'tutorkit.git'}",
         # The repos the pages create, importable as after `pip install -r requirements.txt`.
         PYTHONPATH=os.pathsep.join(

@@ -15,8 +15,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import FRAMEWORKS, InstalledRepo, copier_answers, files_of
-from support import TEMPLATE_TAG, git
+from support import FRAMEWORKS, TEMPLATE_TAG, InstalledRepo, copier_answers, files_of, git
 
 pytestmark = pytest.mark.slow
 

@@ -14,10 +14,9 @@ from pathlib import Path
 import nbformat
 import pytest
 import yaml
-from conftest import FRAMEWORKS, PYTORCH_CPU_INDEX, copier_answers, files_of
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from support import TEMPLATE_TAG
+from support import FRAMEWORKS, PYTORCH_CPU_INDEX, TEMPLATE_TAG, copier_answers, files_of
 
 LICENSES = {
     "MIT": "MIT License",

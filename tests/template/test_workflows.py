@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import FRAMEWORKS
+from support import FRAMEWORKS
 
 PYTHON_VERSIONS = ("3.11", "3.12", "3.13")
 VARIANTS = list(itertools.product(FRAMEWORKS, PYTHON_VERSIONS))
@@ -206,7 +206,8 @@ def test_template_update_script_reports_versions_and_conflicts(variants, tmp_pat
     fake.write_text(
         "#!/bin/sh\n"
         "sed -i 's/^_commit: .*/_commit: v1.1.0/' .copier-answers.yml\n"
-        "printf '<<<<<<< before updating\\nx = 1\\n=======\\nx = 2\\n>>>>>>> after updating\\n' > a.py\n"
+        "printf '<<<<<<< before updating\\nx = 1\\n=======\\n"
+        "x = 2\\n>>>>>>> after updating\\n' > a.py\n"
         "echo '@@ -1 +1 @@' > b.py.rej\n"
     )
     fake.chmod(0o755)

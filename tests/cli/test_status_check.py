@@ -34,6 +34,17 @@ def test_status_of_a_fleet(make_repo, tk):
     assert "not valid YAML" in rows["broken"]["error"]
 
 
+def test_status_asks_the_template_once_for_the_whole_fleet(make_repo, tk, tmp_path, monkeypatch):
+    for name in ("a", "b", "c", "d"):
+        make_repo(name)
+    trace = tmp_path / "git-trace.log"
+    monkeypatch.setenv("GIT_TRACE", str(trace))
+    code, out, _ = tk("status", make_repo.fleet, "--json")
+    assert (code, len(json.loads(out))) == (1, 4)
+    commands = [line for line in trace.read_text().splitlines() if "built-in: git" in line]
+    assert len([c for c in commands if "ls-remote" in c]) == 1, commands
+
+
 def test_status_table_and_exit_zero_when_all_current(make_repo, tk):
     repo = make_repo()
     answers = repo / ".copier-answers.yml"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import subprocess
+import sys
 import venv
 from pathlib import Path
 
@@ -15,6 +17,8 @@ import tutorkit
 CHECKOUT = Path(__file__).resolve().parents[1]
 TEMPLATE_TAG = f"v{tutorkit.__version__}"
 FRAMEWORKS = ("pytorch", "tensorflow")
+PYTHON_VERSIONS = ("3.11", "3.12", "3.13")
+VARIANTS = list(itertools.product(FRAMEWORKS, PYTHON_VERSIONS))
 PYTORCH_CPU_INDEX = "--extra-index-url https://download.pytorch.org/whl/cpu"
 
 
@@ -101,3 +105,30 @@ def install(repo: Path, env_dir: Path) -> InstalledRepo:
     )
     assert done.returncode == 0, f"pip install failed:\n{done.stdout}\n{done.stderr}"
     return InstalledRepo(repo, env_dir)
+
+
+def tool(name: str) -> str:
+    """A console script installed next to this interpreter (or on PATH)."""
+    beside = Path(sys.executable).parent / name
+    if beside.exists():
+        return str(beside)
+    found = shutil.which(name)
+    assert found, f"{name} is not installed: pip install -e '.[test]'"
+    return found
+
+
+class Variants:
+    """(framework, python_version) -> the rendered repo; each rendered once, when first asked."""
+
+    def __init__(self, render, root: Path):
+        self._render, self._root, self._repos = render, root, {}
+
+    def __getitem__(self, variant: tuple[str, str]) -> Path:
+        if variant not in self._repos:
+            framework, python = variant
+            dest = self._root / f"{framework}-py{python}"
+            self._repos[variant] = self._render(dest, framework=framework, python_version=python)
+        return self._repos[variant]
+
+    def values(self):
+        return [self[variant] for variant in VARIANTS]

@@ -9,10 +9,8 @@ and a notebook executed with outputs must strip back to exactly the file that wa
 
 from __future__ import annotations
 
-import itertools
 import json
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -20,46 +18,15 @@ from pathlib import Path
 import nbformat
 import pytest
 import yaml
+from support import FRAMEWORKS, VARIANTS, tool
 
-FRAMEWORKS = ("pytorch", "tensorflow")
-PYTHON_VERSIONS = ("3.11", "3.12", "3.13")
-VARIANTS = list(itertools.product(FRAMEWORKS, PYTHON_VERSIONS))
 CONFIG = ".pre-commit-config.yaml"
 RELEASE_TAG = re.compile(r"^v?\d+\.\d+\.\d+$")
 LARGE_KB = 500
 
 
-def tool(name: str) -> str:
-    """A console script installed next to this interpreter (or on PATH)."""
-    beside = Path(sys.executable).parent / name
-    if beside.exists():
-        return str(beside)
-    found = shutil.which(name)
-    assert found, f"{name} is not installed: pip install -e '.[test]'"
-    return found
-
-
 def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(args, cwd=cwd, check=False, capture_output=True, text=True)
-
-
-class Variants:
-    """(framework, python_version) -> the rendered repo; each rendered once, when first asked."""
-
-    def __init__(self, render, root: Path):
-        self._render, self._root, self._repos = render, root, {}
-
-    def __getitem__(self, variant: tuple[str, str]) -> Path:
-        if variant not in self._repos:
-            framework, python = variant
-            dest = self._root / f"{framework}-py{python}"
-            self._repos[variant] = self._render(dest, framework=framework, python_version=python)
-        return self._repos[variant]
-
-
-@pytest.fixture(scope="module")
-def variants(render, tmp_path_factory) -> Variants:
-    return Variants(render, tmp_path_factory.mktemp("precommit-variants"))
 
 
 def hooks(repo: Path) -> dict[str, dict]:

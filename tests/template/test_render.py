@@ -16,14 +16,20 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from support import FRAMEWORKS, PYTORCH_CPU_INDEX, TEMPLATE_TAG, copier_answers, files_of
+from support import (
+    FRAMEWORKS,
+    PYTHON_VERSIONS,
+    PYTORCH_CPU_INDEX,
+    TEMPLATE_TAG,
+    copier_answers,
+    files_of,
+)
 
 LICENSES = {
     "MIT": "MIT License",
     "BSD-3-Clause": "BSD 3-Clause License",
     "Apache-2.0": "Apache License",
 }
-PYTHONS = ("3.11", "3.12", "3.13")
 ARTICLES = ("", "https://example.org/blog/digits-cnn")
 # Jinja delimiters left in the output (with the space or dash Jinja style puts inside them;
 # `${{ ... }}` is GitHub Actions syntax, and `{x:.0%}` a Python format spec, not Jinja).
@@ -112,7 +118,7 @@ def check_dependency_files_agree(repo: Path) -> None:
     assert project["requires-python"] == f">={answers['python_version']}"
 
 
-VARIANTS = list(itertools.product(FRAMEWORKS, LICENSES, PYTHONS, ARTICLES))
+VARIANTS = list(itertools.product(FRAMEWORKS, LICENSES, PYTHON_VERSIONS, ARTICLES))
 
 
 @pytest.mark.parametrize(("framework", "license", "python", "article"), VARIANTS)

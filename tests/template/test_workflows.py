@@ -10,21 +10,17 @@ Validated offline, on every variant (framework x Python version):
 from __future__ import annotations
 
 import functools
-import itertools
 import json
 import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
-from support import FRAMEWORKS
+from support import VARIANTS, tool
 
-PYTHON_VERSIONS = ("3.11", "3.12", "3.13")
-VARIANTS = list(itertools.product(FRAMEWORKS, PYTHON_VERSIONS))
 WORKFLOWS = ("notebooks.yml", "template-update.yml")
 
 ACTIONLINT_DIR = Path(__file__).parent / "actionlint"
@@ -42,38 +38,6 @@ EXPECTED_EXPRESSIONS = {
         "${{ steps.update.outputs.conflicts }}",
     },
 }
-
-
-def tool(name: str) -> str:
-    """A console script installed next to this interpreter (or on PATH)."""
-    beside = Path(sys.executable).parent / name
-    if beside.exists():
-        return str(beside)
-    found = shutil.which(name)
-    assert found, f"{name} is not installed: pip install -e '.[test]'"
-    return found
-
-
-class Variants:
-    """(framework, python_version) -> the rendered repo; each rendered once, when first asked."""
-
-    def __init__(self, render, root: Path):
-        self._render, self._root, self._repos = render, root, {}
-
-    def __getitem__(self, variant: tuple[str, str]) -> Path:
-        if variant not in self._repos:
-            framework, python = variant
-            dest = self._root / f"{framework}-py{python}"
-            self._repos[variant] = self._render(dest, framework=framework, python_version=python)
-        return self._repos[variant]
-
-    def values(self):
-        return [self[variant] for variant in VARIANTS]
-
-
-@pytest.fixture(scope="module")
-def variants(render, tmp_path_factory) -> Variants:
-    return Variants(render, tmp_path_factory.mktemp("workflow-variants"))
 
 
 def workflow_files(repo: Path) -> list[Path]:

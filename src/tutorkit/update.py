@@ -247,9 +247,9 @@ def _use_own_template_cache(slots) -> None:
     refreshing the same mirror at once make one of them fail. One cache per worker slot (reused
     by later runs) keeps the mirrors apart.
     """
-    from platformdirs import user_cache_dir
-
-    base = os.environ.get("COPIER_CACHE_DIR") or str(Path(user_cache_dir("copier")) / "git")
+    base = os.environ.get("COPIER_CACHE_DIR") or str(
+        Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "tutorkit" / "copier"
+    )
     os.environ["COPIER_CACHE_DIR"] = str(Path(base) / f"tutorkit-job-{slots.get()}")
 
 

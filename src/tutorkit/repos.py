@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from tutorkit.template import TutorkitError, parse_version
+from tutorkit.template import TutorkitError, parse_version, run_git
 
 ANSWERS_FILE = ".copier-answers.yml"
 
 
 def git(repo: Path, *args: str, check: bool = True) -> str:
     """Run git in ``repo`` and return its standard output."""
-    proc = subprocess.run(
-        ["git", "-C", str(repo), *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
-    )
+    proc = run_git(["-C", str(repo), *args])
     if check and proc.returncode != 0:
         reason = (proc.stderr.strip().splitlines() or ["unknown error"])[-1]
         raise TutorkitError(f"git {args[0]} failed in {repo}: {reason}")
@@ -92,12 +84,7 @@ def read_answers(repo: Path) -> Answers:
 
 def is_git_root(repo: Path) -> bool:
     """Whether ``repo`` is the top of a git work tree."""
-    proc = subprocess.run(
-        ["git", "-C", str(repo), "rev-parse", "--show-toplevel"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    proc = run_git(["-C", str(repo), "rev-parse", "--show-toplevel"])
     return proc.returncode == 0 and Path(proc.stdout.strip()).resolve() == repo.resolve()
 
 

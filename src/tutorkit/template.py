@@ -16,6 +16,17 @@ class TutorkitError(Exception):
     """A user-facing failure: its message is one sentence saying what went wrong and what to do."""
 
 
+def run_git(args: list[str], **kwargs) -> subprocess.CompletedProcess:
+    """``git ARGS`` without prompts; a missing git is a TutorkitError, not a traceback."""
+    kwargs.setdefault("env", {**os.environ, "GIT_TERMINAL_PROMPT": "0"})
+    try:
+        return subprocess.run(["git", *args], capture_output=True, text=True, check=False, **kwargs)
+    except FileNotFoundError as exc:
+        raise TutorkitError(
+            "git is not installed (or not on PATH): install git and retry."
+        ) from exc
+
+
 def embedded_template_dir() -> Path:
     """The template shipped with this install.
 
@@ -59,13 +70,7 @@ def parse_version(tag: str):
 
 def remote_tags(url: str) -> list[str]:
     """Every tag of the template repository at ``url`` (one ``git ls-remote``)."""
-    proc = subprocess.run(
-        ["git", "ls-remote", "--tags", "--refs", url],
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
-    )
+    proc = run_git(["ls-remote", "--tags", "--refs", url])
     if proc.returncode != 0:
         reason = (proc.stderr.strip().splitlines() or ["git ls-remote failed"])[-1]
         raise TutorkitError(f"Cannot list the tags of the template {url}: {reason}.")

@@ -275,7 +275,9 @@ def update_fleet(plans: list[UpdatePlan], jobs: int, watch=None) -> list[UpdateR
                 if done:
                     done(results[plan.repo])
         return [results[plan.repo] for plan in plans]
-    context = multiprocessing.get_context("fork")
+    # fork: workers inherit the imported copier; where there is no fork (Windows), spawn.
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     workers = min(jobs, len(plans))
     slots = context.Queue()
     for slot in range(workers):

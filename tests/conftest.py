@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-import copier
 import pytest
 from support import TEMPLATE_TAG, InstalledRepo, copy_template, git, install
 
@@ -40,6 +39,8 @@ def template_repo(tmp_path_factory, isolated_git) -> Path:
 @pytest.fixture(scope="session")
 def render(template_repo) -> Callable[..., Path]:
     """``render(dest, **answers)``: ``copier copy --defaults`` of the tagged template."""
+
+    import copier  # not at module level: plumbum snapshots os.environ when copier is imported
 
     def _render(dest: Path, **answers) -> Path:
         copier.run_copy(

@@ -152,14 +152,22 @@ def test_template_update_script_reports_versions_and_conflicts(variants, tmp_pat
     workflow = load(repo / ".github/workflows/template-update.yml")
     (job,) = workflow["jobs"].values()
     script = next(s["run"] for s in job["steps"] if "copier update" in s.get("run", ""))
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t.invalid"]
+    template = tmp_path / "upstream"
+    template.mkdir()
+    for version, note in (("v1.0.0", "First release."), ("v1.1.0", "Pins moved.")):
+        changelog = template / "CHANGELOG.md"
+        previous = changelog.read_text() if changelog.exists() else ""
+        changelog.write_text(f"# Changelog\n\n## {version}\n\n- {note}\n" + previous[13:])
+        subprocess.run([*git, "init", "-q"], cwd=template, check=True)
+        subprocess.run([*git, "add", "-A"], cwd=template, check=True)
+        subprocess.run([*git, "commit", "-qm", version], cwd=template, check=True)
+        subprocess.run([*git, "tag", version], cwd=template, check=True)
     work = tmp_path / "repo"
     work.mkdir()
-    (work / ".copier-answers.yml").write_text(
-        "_commit: v1.0.0\n_src_path: https://example.invalid/t\n"
-    )
+    (work / ".copier-answers.yml").write_text(f"_commit: v1.0.0\n_src_path: {template}\n")
     (work / "a.py").write_text("x = 1\n")
     (work / "b.py").write_text("y = 1\n")
-    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t.invalid"]
     subprocess.run([*git, "init", "-q"], cwd=work, check=True)
     subprocess.run([*git, "add", "-A"], cwd=work, check=True)
     subprocess.run([*git, "commit", "-qm", "init"], cwd=work, check=True)
@@ -192,6 +200,9 @@ def test_template_update_script_reports_versions_and_conflicts(variants, tmp_pat
     body = Path(outputs["body"]).read_text()
     assert "`v1.0.0` -> `v1.1.0`" in body
     assert "- `a.py`" in body and "- `b.py.rej`" in body
+    # The template's changelog, quoted from the new version down to the old one (excluded).
+    assert "#### v1.1.0\n\n- Pins moved." in body
+    assert "v1.0.0\n" not in body.split("### What changed in the template")[1]
 
 
 @pytest.mark.parametrize(("framework", "python"), VARIANTS)

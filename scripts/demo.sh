@@ -20,7 +20,18 @@ cd "$dest"
 package="$(sed -n 's/^package_name: //p' .copier-answers.yml)"
 echo "==> installing $dest (pip install -r requirements.txt)"
 python3 -m venv .venv
-.venv/bin/pip install --quiet -r requirements.txt
+# requirements.txt sends pip to PyTorch's CPU wheel index besides PyPI (no multi-GB CUDA build).
+# On a machine that reaches only its package registry, pip would retry that index five times
+# per package: look it up once, and if it is out of reach install from the registry alone.
+requirements=requirements.txt
+cpu_index="--extra-index-url https://download.pytorch.org/whl/cpu"
+if grep -qx -- "$cpu_index" requirements.txt &&
+  ! python3 -c "import socket; socket.getaddrinfo('download.pytorch.org', 443)" 2>/dev/null; then
+  echo "    PyTorch's CPU wheel index is out of reach here: installing from the package registry alone"
+  grep -vx -- "$cpu_index" requirements.txt > .venv/requirements.txt
+  requirements=.venv/requirements.txt
+fi
+.venv/bin/pip install --quiet -r "$requirements"
 
 echo "==> smoke suite: pytest (unit tests + every notebook, smoke profile)"
 .venv/bin/python -m pytest -q -p no:cacheprovider

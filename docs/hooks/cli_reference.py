@@ -20,9 +20,9 @@ WIDTH = "100"  # argparse wraps at $COLUMNS: a fixed width gives the same page e
 
 
 def cli_parser() -> argparse.ArgumentParser:
-    from tutorkit.cli import _parser
+    from tutorkit.cli import build_parser
 
-    return _parser()
+    return build_parser()
 
 
 def subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:

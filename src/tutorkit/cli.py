@@ -36,7 +36,8 @@ def _json_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
 
 
-def _parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line (also what the docs' CLI reference is generated from)."""
     parser = argparse.ArgumentParser(
         prog="tutorkit",
         description=DESCRIPTION,
@@ -229,7 +230,7 @@ COMMANDS = {"new": _cmd_new, "update": _cmd_update, "status": _cmd_status, "chec
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    args = build_parser().parse_args(argv)
     from tutorkit.template import TutorkitError
 
     try:

@@ -19,7 +19,7 @@ import yaml
 from support import CHECKOUT
 
 from tutorkit import checks
-from tutorkit.cli import _parser
+from tutorkit.cli import build_parser
 
 DOCS = CHECKOUT / "docs"
 RULE_ANCHOR = re.compile(r"^## (TK\d{3})\b.*\{#(tk\d{3})\}\s*$", re.M)
@@ -120,7 +120,7 @@ def subcommands() -> dict[str, argparse.ArgumentParser]:
         import cli_reference
     finally:
         sys.path.remove(str(DOCS / "hooks"))
-    return cli_reference.subcommands(_parser())
+    return cli_reference.subcommands(build_parser())
 
 
 def test_cli_reference_shows_every_subcommand_and_option(site):

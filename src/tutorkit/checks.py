@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from tutorkit.repos import ANSWERS_FILE
-from tutorkit.template import known_frameworks, parse_version
+from tutorkit.template import known_frameworks, one_line, parse_version
 
 DOCS_URL = "https://tutorkit.github.io/tutorkit/checks/"  # docs/checks.md, built by mkdocs
 URL_PATTERN = re.compile(r"^(https?|ssh|git|file)://\S+$|^git@[^:\s]+:\S+$|^g[hl]:\S+$")
@@ -117,7 +117,7 @@ class NotebooksStripped(Rule):
                 nb = nbformat.read(path, as_version=4)
                 nbformat.validate(nb)
             except Exception as exc:  # noqa: BLE001  (nbformat raises several kinds)
-                found.append(f"{name} is not a valid notebook: {' '.join(str(exc).split())[:120]}")
+                found.append(f"{name} is not a valid notebook: {one_line(exc)[:120]}")
                 continue
             dirty = [
                 i
@@ -188,7 +188,7 @@ class ConfigsLoad(Rule):
             try:
                 seed = _config_seed(path)
             except (OSError, ValueError) as exc:
-                found.append(f"{name} does not load: {' '.join(str(exc).split())[:120]}")
+                found.append(f"{name} does not load: {one_line(exc)[:120]}")
                 continue
             if not isinstance(seed, int):
                 found.append(f"{name} has no integer seed")

@@ -9,11 +9,13 @@ import warnings
 from pathlib import Path
 
 from tutorkit.repos import ANSWERS_FILE, commit_everything, git
-from tutorkit.template import TutorkitError, current_tag, embedded_template_dir, template_url
-
-# pip byte-compiles the template's .py files when it installs the wheel; with `_subdirectory`
-# set, Copier's default excludes do not apply, so the bytecode must be excluded here.
-BYTECODE = ("__pycache__", "*.py[co]")
+from tutorkit.template import (
+    TutorkitError,
+    current_tag,
+    embedded_template_dir,
+    one_line,
+    template_url,
+)
 
 
 def parse_data(pairs: list[str], template_dir: Path) -> dict[str, str]:
@@ -113,10 +115,9 @@ def create(
                     defaults=defaults,
                     quiet=True,
                     unsafe=False,
-                    exclude=BYTECODE,
                 )
         except (CopierError, ValueError, TypeError) as exc:
-            message = " ".join(str(exc).split()).rstrip(".")
+            message = one_line(exc).rstrip(".")
             raise TutorkitError(f"{message}; nothing was written.") from exc
         rewrite_answers_source(work / ANSWERS_FILE, url, tag)
         branch = str(worker.answers.combined.get("default_branch") or "main")

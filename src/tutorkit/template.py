@@ -16,6 +16,11 @@ class TutorkitError(Exception):
     """A user-facing failure: its message is one sentence saying what went wrong and what to do."""
 
 
+def one_line(exc: BaseException) -> str:
+    """An exception's message on one line: its white space folded to single spaces."""
+    return " ".join(str(exc).split())
+
+
 def run_git(args: list[str], **kwargs) -> subprocess.CompletedProcess:
     """``git ARGS`` without prompts; a missing git is a TutorkitError, not a traceback."""
     kwargs.setdefault("env", {**os.environ, "GIT_TERMINAL_PROMPT": "0"})

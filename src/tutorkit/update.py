@@ -10,7 +10,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from tutorkit.repos import ANSWERS_FILE, commit_everything, git, read_answers, refusal
-from tutorkit.template import TutorkitError, latest_tag, parse_version, tags_of_templates
+from tutorkit.template import (
+    TutorkitError,
+    latest_tag,
+    one_line,
+    parse_version,
+    tags_of_templates,
+)
 
 UPDATED, UP_TO_DATE, CONFLICTS, REFUSED, FAILED = (
     "updated",
@@ -149,8 +155,7 @@ def _run_copier_update(workdir: Path, target: str) -> None:
 
 
 def _copier_message(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text.rstrip(".")
+    return (one_line(exc) or type(exc).__name__).rstrip(".")
 
 
 def update_one(plan: UpdatePlan) -> UpdateResult:

@@ -32,19 +32,17 @@ def train(repo: InstalledRepo, runs_dir: Path, *args: str) -> Path:
     return run_dir
 
 
-_full_runs: dict[str, tuple[Path, Path]] = {}
-
-
 @pytest.fixture(scope="session")
 def full_runs(installations, tmp_path_factory):
     """Two full-config training runs per framework (same seed), made once per session."""
+    done: dict[str, tuple[Path, Path]] = {}
 
     def get(framework: str) -> tuple[Path, Path]:
-        if framework not in _full_runs:
+        if framework not in done:
             repo = installations(framework)
             root = tmp_path_factory.mktemp(f"runs-{framework}")
-            _full_runs[framework] = (train(repo, root / "first"), train(repo, root / "second"))
-        return _full_runs[framework]
+            done[framework] = (train(repo, root / "first"), train(repo, root / "second"))
+        return done[framework]
 
     return get
 

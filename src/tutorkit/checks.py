@@ -13,8 +13,9 @@ import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from tutorkit.errors import one_line
 from tutorkit.repos import ANSWERS_FILE
-from tutorkit.template import known_frameworks, one_line, parse_version
+from tutorkit.template import known_frameworks, parse_version
 
 DOCS_URL = "https://tutorkit.github.io/tutorkit/checks/"  # docs/checks.md, built by mkdocs
 URL_PATTERN = re.compile(r"^(https?|ssh|git|file)://\S+$|^git@[^:\s]+:\S+$|^g[hl]:\S+$")

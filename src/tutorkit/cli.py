@@ -162,13 +162,13 @@ def _cmd_new(args) -> int:
 
 
 def _cmd_update(args) -> int:
+    from tutorkit.errors import UsageError
     from tutorkit.report import print_json, print_update_table, progress
     from tutorkit.repos import discover
-    from tutorkit.template import TutorkitError
     from tutorkit.update import UpdatePlan, resolve_targets, update_fleet
 
     if args.jobs < 1:
-        raise TutorkitError("--jobs must be at least 1.")
+        raise UsageError("--jobs must be at least 1.")
     repos = discover(args.repos)
     with progress("Looking up template tags", None):
         targets = resolve_targets(repos, args.to)
@@ -204,8 +204,8 @@ def _cmd_check(args) -> int:
     from pathlib import Path
 
     from tutorkit.checks import run_checks
+    from tutorkit.errors import TutorkitError
     from tutorkit.report import print_check_table, print_json, progress
-    from tutorkit.template import TutorkitError
 
     repo = Path(args.repo).resolve()
     if not repo.is_dir():
@@ -231,13 +231,13 @@ COMMANDS = {"new": _cmd_new, "update": _cmd_update, "status": _cmd_status, "chec
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from tutorkit.template import TutorkitError
+    from tutorkit.errors import TutorkitError
 
     try:
         return COMMANDS[args.command](args)
     except TutorkitError as exc:
         print(f"tutorkit: error: {exc}", file=sys.stderr)
-        return 1
+        return exc.exit_code
     except KeyboardInterrupt:
         print(f"tutorkit: interrupted; {INTERRUPTED[args.command]}", file=sys.stderr)
         return 130

@@ -8,14 +8,10 @@ import tempfile
 import warnings
 from pathlib import Path
 
-from tutorkit.repos import ANSWERS_FILE, commit_everything, git
-from tutorkit.template import (
-    TutorkitError,
-    current_tag,
-    embedded_template_dir,
-    one_line,
-    template_url,
-)
+from tutorkit.errors import TutorkitError, one_line
+from tutorkit.git import commit_everything, git
+from tutorkit.repos import ANSWERS_FILE
+from tutorkit.template import current_tag, embedded_template_dir, template_url
 
 
 def parse_data(pairs: list[str], template_dir: Path) -> dict[str, str]:

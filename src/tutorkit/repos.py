@@ -5,28 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from tutorkit.template import TutorkitError, parse_version, run_git
+from tutorkit.errors import TutorkitError
+from tutorkit.git import git, is_git_root
+from tutorkit.template import parse_version
 
 ANSWERS_FILE = ".copier-answers.yml"
-
-
-def git(repo: Path, *args: str, check: bool = True) -> str:
-    """Run git in ``repo`` and return its standard output."""
-    proc = run_git(["-C", str(repo), *args])
-    if check and proc.returncode != 0:
-        reason = (proc.stderr.strip().splitlines() or ["unknown error"])[-1]
-        raise TutorkitError(f"git {args[0]} failed in {repo}: {reason}")
-    return proc.stdout
-
-
-def commit_everything(repo: Path, message: str) -> None:
-    """Stage every change in ``repo`` and commit it (as tutorkit when git has no identity)."""
-    git(repo, "add", "--all")
-    commit = ("commit", "--quiet", "--no-verify", "-m", message)
-    try:
-        git(repo, *commit)
-    except TutorkitError:  # no user.name/user.email configured
-        git(repo, "-c", "user.name=tutorkit", "-c", "user.email=tutorkit@localhost", *commit)
 
 
 def discover(paths: list[str]) -> list[Path]:
@@ -80,12 +63,6 @@ def read_answers(repo: Path) -> Answers:
     if not isinstance(commit, str) or parse_version(commit) is None:
         raise TutorkitError(f"{ANSWERS_FILE} names no template version tag (_commit)")
     return Answers(src_path=src, commit=commit, data=data)
-
-
-def is_git_root(repo: Path) -> bool:
-    """Whether ``repo`` is the top of a git work tree."""
-    proc = run_git(["-C", str(repo), "rev-parse", "--show-toplevel"])
-    return proc.returncode == 0 and Path(proc.stdout.strip()).resolve() == repo.resolve()
 
 
 def refusal(repo: Path) -> str | None:

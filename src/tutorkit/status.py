@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from tutorkit.errors import TutorkitError
 from tutorkit.repos import read_answers
-from tutorkit.template import TutorkitError, latest_tag, parse_version, tags_of_templates
+from tutorkit.template import latest_tag, parse_version, tags_of_templates
 
 
 @dataclass

@@ -3,33 +3,14 @@
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 
 from tutorkit import __version__
+from tutorkit.errors import TutorkitError
+from tutorkit.git import reason, run_git
 
 DEFAULT_TEMPLATE_URL = "https://github.com/tutorkit/tutorkit.git"
 TEMPLATE_URL_ENV = "TUTORKIT_TEMPLATE_URL"
-
-
-class TutorkitError(Exception):
-    """A user-facing failure: its message is one sentence saying what went wrong and what to do."""
-
-
-def one_line(exc: BaseException) -> str:
-    """An exception's message on one line: its white space folded to single spaces."""
-    return " ".join(str(exc).split())
-
-
-def run_git(args: list[str], **kwargs) -> subprocess.CompletedProcess:
-    """``git ARGS`` without prompts; a missing git is a TutorkitError, not a traceback."""
-    kwargs.setdefault("env", {**os.environ, "GIT_TERMINAL_PROMPT": "0"})
-    try:
-        return subprocess.run(["git", *args], capture_output=True, text=True, check=False, **kwargs)
-    except FileNotFoundError as exc:
-        raise TutorkitError(
-            "git is not installed (or not on PATH): install git and retry."
-        ) from exc
 
 
 def embedded_template_dir() -> Path:
@@ -75,10 +56,9 @@ def parse_version(tag: str):
 
 def remote_tags(url: str) -> list[str]:
     """Every tag of the template repository at ``url`` (one ``git ls-remote``)."""
-    proc = run_git(["ls-remote", "--tags", "--refs", url])
+    proc = run_git(["ls-remote", "--tags", "--refs", "--", url])
     if proc.returncode != 0:
-        reason = (proc.stderr.strip().splitlines() or ["git ls-remote failed"])[-1]
-        raise TutorkitError(f"Cannot list the tags of the template {url}: {reason}.")
+        raise TutorkitError(f"Cannot list the tags of the template {url}: {reason(proc)}.")
     return [
         line.split("refs/tags/", 1)[1] for line in proc.stdout.splitlines() if "refs/tags/" in line
     ]

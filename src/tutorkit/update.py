@@ -9,11 +9,11 @@ import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from tutorkit.repos import ANSWERS_FILE, commit_everything, git, read_answers, refusal
+from tutorkit.errors import TutorkitError, one_line
+from tutorkit.git import commit_everything, git
+from tutorkit.repos import ANSWERS_FILE, read_answers, refusal
 from tutorkit.template import (
-    TutorkitError,
     latest_tag,
-    one_line,
     parse_version,
     tags_of_templates,
 )

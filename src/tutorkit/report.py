@@ -80,10 +80,10 @@ def print_check_table(repo: Path, results) -> None:
     rows, styles = [], []
     for r in results:
         detail = "; ".join(r.problems)
-        if r.result == "fail":
+        if r.result in ("fail", "warn"):
             detail += f"\nfix: {r.fix}\n{r.url}"
         rows.append([r.id, r.result, r.title, detail])
-        styles.append({"fail": "red", "skip": "yellow"}.get(r.result, ""))
+        styles.append({"fail": "red", "warn": "yellow", "skip": "yellow"}.get(r.result, ""))
     _print_table(
         f"tutorkit check {_repo_name(str(repo))}", ["id", "result", "rule", "details"], rows, styles
     )

@@ -23,6 +23,7 @@ def isolated_git(tmp_path_factory):
         mp.setenv("GIT_CONFIG_GLOBAL", str(gitconfig))
         mp.setenv("GIT_CONFIG_NOSYSTEM", "1")
         mp.setenv("COPIER_CACHE_DIR", str(home / "copier-cache"))
+        mp.setenv("TUTORKIT_CACHE_DIR", str(home / "tutorkit-cache"))
         mp.setenv("XDG_CONFIG_HOME", str(home / "config"))
         mp.delenv("TUTORKIT_TEMPLATE_URL", raising=False)
         yield home

@@ -162,27 +162,46 @@ def _cmd_new(args) -> int:
 
 
 def _cmd_update(args) -> int:
+    import functools
+
+    from tutorkit import fleet
     from tutorkit.errors import UsageError
+    from tutorkit.git import valid_branch_name
+    from tutorkit.mirror import Templates
+    from tutorkit.plan import choose_targets, read_plans
     from tutorkit.report import print_json, print_update_table, progress
     from tutorkit.repos import discover
-    from tutorkit.update import UpdatePlan, resolve_targets, update_fleet
+    from tutorkit.update import Options, not_updated, update_repo
 
     if args.jobs < 1:
         raise UsageError("--jobs must be at least 1.")
-    repos = discover(args.repos)
-    with progress("Looking up template tags", None):
-        targets = resolve_targets(repos, args.to)
-    plans = [
-        UpdatePlan(
-            str(r), *targets.get(r, ("", "")), branch=args.branch or "", dry_run=args.dry_run
-        )
-        for r in repos
-    ]
-    results = update_fleet(plans, args.jobs, watch=lambda total: progress("Updating", total))
+    if args.branch is not None and not valid_branch_name(args.branch):
+        raise UsageError(f"--branch {args.branch!r} is not a branch name git accepts.")
+    plans = read_plans(discover(args.repos), recover=True)
+    templates = Templates()
+    with fleet.sigterm_interrupts():
+        try:
+            with progress("Fetching the template", None):
+                choose_targets(plans, templates.fetch, args.to)
+            options = Options(branch=args.branch or "", dry_run=args.dry_run)
+            work = functools.partial(update_repo, options=options, trees=templates)
+            results = fleet.run(
+                plans,
+                work,
+                args.jobs,
+                crashed=not_updated,
+                watch=lambda total: progress("Updating", total),
+            )
+        except fleet.Interrupted as stop:
+            results = stop.results
+        except KeyboardInterrupt:  # before any repo was started
+            results = [not_updated(plan, "interrupted before it started") for plan in plans]
     if args.json:
         print_json([r.to_json() for r in results])
     else:
         print_update_table(results)
+    if any(r.interrupted for r in results):
+        return 130
     return 1 if any(r.needs_attention for r in results) else 0
 
 
@@ -221,8 +240,7 @@ def _cmd_check(args) -> int:
 
 INTERRUPTED = {
     "new": "nothing was created.",
-    "update": "a repo that was being updated may be half-updated: check it with git status "
-    "(git reset --hard HEAD undoes the update).",
+    "update": "every repo is either as it was or fully updated (see docs/fleet.md).",
     "status": "nothing was changed.",
     "check": "nothing was changed.",
 }

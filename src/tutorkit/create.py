@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import shutil
 import tempfile
 import warnings
@@ -10,7 +9,7 @@ from pathlib import Path
 
 from tutorkit.errors import TutorkitError, one_line
 from tutorkit.git import commit_everything, git
-from tutorkit.repos import ANSWERS_FILE
+from tutorkit.repos import ANSWERS_FILE, write_answers_source
 from tutorkit.template import current_tag, embedded_template_dir, template_url
 
 
@@ -37,21 +36,6 @@ def parse_data(pairs: list[str], template_dir: Path) -> dict[str, str]:
             )
         data[key] = value
     return data
-
-
-def rewrite_answers_source(answers_file: Path, url: str, tag: str) -> None:
-    """Make the answers file name the canonical git URL and tag, keeping every other byte."""
-    import yaml
-
-    text = answers_file.read_text(encoding="utf-8")
-    lines = text.splitlines(keepends=True)
-    kept = [line for line in lines if not re.match(r"_(src_path|commit)\s*:", line)]
-    if len(lines) - len(kept) < 1:
-        raise TutorkitError(f"The template wrote no _src_path into {ANSWERS_FILE}: report a bug.")
-    first = next(i for i, line in enumerate(lines) if re.match(r"_(src_path|commit)\s*:", line))
-    header = yaml.safe_dump({"_commit": tag, "_src_path": url}, sort_keys=False, width=10**6)
-    kept[first:first] = [header]
-    answers_file.write_text("".join(kept), encoding="utf-8")
 
 
 def init_git_repo(repo: Path, branch: str, tag: str) -> None:
@@ -115,7 +99,7 @@ def create(
         except (CopierError, ValueError, TypeError) as exc:
             message = one_line(exc).rstrip(".")
             raise TutorkitError(f"{message}; nothing was written.") from exc
-        rewrite_answers_source(work / ANSWERS_FILE, url, tag)
+        write_answers_source(work / ANSWERS_FILE, url, tag)
         branch = str(worker.answers.combined.get("default_branch") or "main")
         init_git_repo(work, branch, tag)
         if target.exists():

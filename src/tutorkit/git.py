@@ -34,7 +34,8 @@ def reason(proc: subprocess.CompletedProcess) -> str:
     """Why a git command failed, in git's own words, on one line."""
     text = proc.stderr if isinstance(proc.stderr, str) else proc.stderr.decode(errors="replace")
     lines = [line.removeprefix("fatal: ").removeprefix("error: ") for line in text.splitlines()]
-    return one_line(" ".join(line for line in lines if line.strip())) or f"exit {proc.returncode}"
+    text = one_line(" ".join(line for line in lines if line.strip())).rstrip(".")
+    return text or f"exit {proc.returncode}"
 
 
 def git(repo: Path, *args: str, check: bool = True, **kwargs) -> str:
@@ -64,3 +65,42 @@ def valid_branch_name(name: str) -> bool:
     if not name or name.startswith("-"):
         return False
     return run_git(["check-ref-format", "--branch", name]).returncode == 0
+
+
+def hash_object(repo: Path, content: bytes) -> str:
+    """Store ``content`` as a blob in ``repo`` and return its object name."""
+    proc = run_git(["-C", str(repo), "hash-object", "-w", "--stdin"], input=content, text=False)
+    if proc.returncode != 0:
+        raise TutorkitError(f"git hash-object failed in {repo}: {reason(proc)}")
+    return proc.stdout.decode().strip()
+
+
+def head_files(repo: Path) -> dict[str, tuple[str, str]]:
+    """Every file of HEAD: path -> (mode, object name)."""
+    entries = {}
+    for line in git(repo, "ls-tree", "-r", "-z", "--full-tree", "HEAD").split("\0"):
+        if "\t" in line:
+            meta, path = line.split("\t", 1)
+            mode, _kind, sha = meta.split()
+            entries[path] = (mode, sha)
+    return entries
+
+
+def read_blobs(repo: Path, shas: list[str]) -> list[bytes]:
+    """The contents of blobs ``shas``, in one ``git cat-file --batch``."""
+    if not shas:
+        return []
+    proc = run_git(
+        ["-C", str(repo), "cat-file", "--batch"],
+        input=("\n".join(shas) + "\n").encode(),
+        text=False,
+    )
+    if proc.returncode != 0:
+        raise TutorkitError(f"git cat-file failed in {repo}: {reason(proc)}")
+    out, blobs, pos = proc.stdout, [], 0
+    for _ in shas:
+        header_end = out.index(b"\n", pos)
+        size = int(out[pos:header_end].split()[2])
+        blobs.append(out[header_end + 1 : header_end + 1 + size])
+        pos = header_end + 1 + size + 1
+    return blobs

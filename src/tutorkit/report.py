@@ -41,30 +41,59 @@ def _some(paths: list[str], most: int = 4) -> str:
 
 def update_outcome(result) -> str:
     """The result column of ``tutorkit update``: one phrase per repo."""
-    if result.result == "conflicts":
+    outcome = result.outcome.value
+    if outcome == "conflicts":
         text = f"{'would have ' if result.dry_run else ''}conflicts in {_some(result.conflicts)}"
-    elif result.result in ("refused", "failed"):
-        text = f"{result.result}: {result.reason}"
-    elif result.result == "updated" and result.dry_run:
-        text = f"would change {_some(result.changed)}"
+    elif outcome in ("refused", "failed", "interrupted"):
+        text = f"{outcome}: {result.reason}"
+    elif outcome == "updated" and result.dry_run:
+        text = f"would change {_some(result.changed)}" if result.changed else "would change nothing"
     else:
-        text = result.result
+        text = outcome
     if result.kept_deleted:
         text += f" (kept deleted: {', '.join(result.kept_deleted)})"
-    if result.branch and result.result in ("updated", "conflicts") and not result.dry_run:
+    if result.branch and result.landed:
         text += f" on branch {result.branch}"
+    for note in result.notes:
+        text += f"; {note}"
     return text
+
+
+ATTENTION = ("conflict", "author's", "kept deleted", "refused")
 
 
 def print_update_table(results) -> None:
     rows = [[_repo_name(r.repo), r.from_version, r.to_version, update_outcome(r)] for r in results]
     styles = [
-        "red" if r.needs_attention else "green" if r.result == "updated" else "" for r in results
+        "red" if r.needs_attention else "green" if r.outcome.value == "updated" else ""
+        for r in results
     ]
     _print_table("tutorkit update", ["repo", "from", "to", "result"], rows, styles)
-    counts = Counter(r.result for r in results)
+    files = [
+        [
+            _repo_name(r.repo),
+            f.path,
+            f.change.value,
+            f.detail or ("see --json" if f.suggestion else ""),
+        ]
+        for r in results
+        for f in r.shown
+        if r.dry_run or f.change.value in ATTENTION
+    ]
+    if files:
+        title = (
+            "what the update would do to each file" if results[0].dry_run else "files to look at"
+        )
+        _print_table(title, ["repo", "file", "change", "detail"], files, [""] * len(files))
+    counts = Counter(r.outcome.value for r in results)
     print(", ".join(f"{n} {state}" for state, n in sorted(counts.items())) + ".")
-    if counts["updated"] and not any(r.branch or r.dry_run for r in results):
+    if counts["interrupted"]:
+        print(
+            "Interrupted: the repos marked interrupted were not changed; every other repo is "
+            "as the table says."
+        )
+    landed_in_place = [r for r in results if r.landed and not r.branch]
+    if landed_in_place:
         print("Updated repos have uncommitted changes: review them (git diff) and commit.")
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from tutorkit.errors import TutorkitError
-from tutorkit.git import git, is_git_root
 from tutorkit.template import parse_version
 
 ANSWERS_FILE = ".copier-answers.yml"
@@ -23,7 +23,8 @@ def discover(paths: list[str]) -> list[Path]:
     for raw in paths or ["."]:
         path = Path(raw).expanduser().resolve()
         if path.is_dir() and not (path / ANSWERS_FILE).exists():
-            members = sorted(p for p in path.iterdir() if (p / ANSWERS_FILE).is_file())
+            # A symlinked member is the repo it points at: resolved, so it is updated once.
+            members = sorted({p.resolve() for p in path.iterdir() if (p / ANSWERS_FILE).is_file()})
             if members:
                 repos.extend(members)
                 continue
@@ -65,16 +66,16 @@ def read_answers(repo: Path) -> Answers:
     return Answers(src_path=src, commit=commit, data=data)
 
 
-def refusal(repo: Path) -> str | None:
-    """Why ``repo`` cannot be updated, or None when it can."""
-    if not repo.is_dir():
-        return "not a directory"
-    if not is_git_root(repo):
-        return "not a git repository (or not its top folder)"
-    try:
-        read_answers(repo)
-    except TutorkitError as exc:
-        return str(exc)
-    if git(repo, "status", "--porcelain"):
-        return "uncommitted changes (commit or stash them first)"
-    return None
+def write_answers_source(answers_file: Path, url: str, tag: str) -> None:
+    """Make the answers file name the canonical git URL and tag, keeping every other byte."""
+    import yaml
+
+    text = answers_file.read_text(encoding="utf-8")
+    lines = text.splitlines(keepends=True)
+    kept = [line for line in lines if not re.match(r"_(src_path|commit)\s*:", line)]
+    if len(lines) - len(kept) < 1:
+        raise TutorkitError(f"The template wrote no _src_path into {ANSWERS_FILE}: report a bug.")
+    first = next(i for i, line in enumerate(lines) if re.match(r"_(src_path|commit)\s*:", line))
+    header = yaml.safe_dump({"_commit": tag, "_src_path": url}, sort_keys=False, width=10**6)
+    kept[first:first] = [header]
+    answers_file.write_text("".join(kept), encoding="utf-8")

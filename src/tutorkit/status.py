@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from tutorkit.errors import TutorkitError
-from tutorkit.repos import read_answers
-from tutorkit.template import latest_tag, parse_version, tags_of_templates
+from tutorkit.plan import State, choose_targets, read_plans
+from tutorkit.template import tags_of_templates
 
 
 @dataclass
@@ -31,31 +30,16 @@ class RepoStatus:
 
 def fleet_status(repos: list[Path]) -> list[RepoStatus]:
     """The status of every repo; each distinct template URL is asked for its tags once."""
-    statuses: list[RepoStatus] = []
-    urls: dict[int, str] = {}
-    for index, repo in enumerate(repos):
-        status = RepoStatus(repo=str(repo))
-        try:
-            answers = read_answers(repo)
-        except (TutorkitError, OSError) as exc:
-            status.error = str(exc)
-        else:
-            status.version, status.framework = answers.commit, answers.framework
-            urls[index] = answers.src_path
-        statuses.append(status)
-
-    tags = tags_of_templates(set(urls.values()))
-    for index, url in urls.items():
-        status = statuses[index]
-        found = tags[url]
-        newest = None if isinstance(found, TutorkitError) else latest_tag(found)
-        if newest is None:
-            status.error = (
-                str(found)
-                if isinstance(found, TutorkitError)
-                else "the template has no version tags"
-            )
-            continue
-        status.latest = newest
-        status.behind = parse_version(status.version) < parse_version(newest)
-    return statuses
+    plans = read_plans(repos)
+    choose_targets(plans, tags_of_templates)
+    return [
+        RepoStatus(
+            repo=str(plan.repo),
+            version=plan.version,
+            latest=plan.target,
+            framework=plan.answers.framework if plan.answers else "",
+            behind=plan.state is State.BEHIND if plan.target else None,
+            error=plan.error,
+        )
+        for plan in plans
+    ]

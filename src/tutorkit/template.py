@@ -56,7 +56,9 @@ def parse_version(tag: str):
 
 def remote_tags(url: str) -> list[str]:
     """Every tag of the template repository at ``url`` (one ``git ls-remote``)."""
-    proc = run_git(["ls-remote", "--tags", "--refs", "--", url])
+    from tutorkit.mirror import git_url
+
+    proc = run_git(["ls-remote", "--tags", "--refs", "--", git_url(url)])
     if proc.returncode != 0:
         raise TutorkitError(f"Cannot list the tags of the template {url}: {reason(proc)}.")
     return [

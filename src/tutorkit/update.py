@@ -1,307 +1,420 @@
-"""Rolling a template release into one repo or a fleet, in parallel, never losing an edit."""
+"""Rolling a template release into one repo: computed aside, landed whole, or refused.
+
+For each repo (see ``plan.RepoPlan``) an update:
+
+1. takes the repo's lock and undoes any landing a kill interrupted (``land.recover``);
+2. renders the template at the repo's version (*base*) and at the target (*theirs*) with the
+   repo's answers, in a work folder under ``.git/tutorkit/`` — never in the working tree;
+3. classifies every file the template renders (``merge.classify``): the same ``FileUpdate``
+   objects are the ``--dry-run`` preview and what is carried out;
+4. lands the result in the working tree all at once (``land.land``), or commits it on a new
+   branch without touching the working tree (``--branch``), or, for a dry run, does nothing.
+
+Every failure becomes that repo's result; nothing here raises past ``update_repo``.
+"""
 
 from __future__ import annotations
 
-import contextlib
+import enum
 import os
-import tempfile
 import warnings
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tutorkit.errors import TutorkitError, one_line
-from tutorkit.git import commit_everything, git
-from tutorkit.repos import ANSWERS_FILE, read_answers, refusal
-from tutorkit.template import (
-    latest_tag,
-    parse_version,
-    tags_of_templates,
+from tutorkit.fleet import Interrupted
+from tutorkit.git import IDENTITY, git, hash_object, head_files, is_git_root, read_blobs, run_git
+from tutorkit.land import (
+    RepoBusy,
+    RepoChanged,
+    Snapshot,
+    Write,
+    deferred_signals,
+    land,
+    recover,
+    repo_lock,
+    work_folder,
 )
+from tutorkit.merge import Change, Context, FileUpdate, Version, classify, digest
+from tutorkit.plan import RepoPlan, State
+from tutorkit.repos import ANSWERS_FILE, write_answers_source
 
-UPDATED, UP_TO_DATE, CONFLICTS, REFUSED, FAILED = (
-    "updated",
-    "up to date",
-    "conflicts",
-    "refused",
-    "failed",
-)
-CONFLICT_MARKER = "<<<<<<< "
+STALE_MARKERS = ("<<<<<<< before updating", ">>>>>>> after updating")
+
+Trees = Callable[[str, str], Path]  # (template URL, tag) -> the template's folder at that tag
+
+
+class Outcome(enum.Enum):
+    """What happened to a repo."""
+
+    UPDATED = "updated"
+    UP_TO_DATE = "up to date"
+    CONFLICTS = "conflicts"
+    REFUSED = "refused"
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"
+
+
+@dataclass
+class Options:
+    branch: str = ""  # commit the update on this new branch; the working tree is not touched
+    dry_run: bool = False  # compute and report, write nothing
 
 
 @dataclass
 class UpdateResult:
     repo: str
-    result: str
+    outcome: Outcome
     from_version: str = ""
     to_version: str = ""
     reason: str = ""
-    changed: list[str] = field(default_factory=list)
-    conflicts: list[str] = field(default_factory=list)
-    kept_deleted: list[str] = field(default_factory=list)
     branch: str = ""
     dry_run: bool = False
+    files: list[FileUpdate] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    landed: bool = False  # the update is written (working tree, or the new branch)
+    interrupted: bool = False  # Ctrl-C or SIGTERM reached this repo's update
+
+    def paths(self, *changes: Change) -> list[str]:
+        return [f.path for f in self.shown if f.change in changes]
+
+    @property
+    def shown(self) -> list[FileUpdate]:
+        """The files to tell the author about (not the unchanged ones, not the answers file)."""
+        return [f for f in self.files if not f.unchanged and f.path != ANSWERS_FILE]
+
+    @property
+    def changed(self) -> list[str]:
+        """Files the update writes or removes."""
+        kept = (Change.AUTHORS, Change.KEPT_DELETED, Change.REFUSED)
+        return [f.path for f in self.shown if f.change not in kept]
+
+    @property
+    def conflicts(self) -> list[str]:
+        return self.paths(Change.CONFLICT)
+
+    @property
+    def kept_deleted(self) -> list[str]:
+        return self.paths(Change.KEPT_DELETED)
 
     @property
     def needs_attention(self) -> bool:
-        return self.result in (CONFLICTS, REFUSED, FAILED)
+        return self.outcome in (
+            Outcome.CONFLICTS,
+            Outcome.REFUSED,
+            Outcome.FAILED,
+            Outcome.INTERRUPTED,
+        )
 
     def to_json(self) -> dict:
-        return {**asdict(self), "needs_attention": self.needs_attention}
+        return {
+            "repo": self.repo,
+            "result": self.outcome.value,
+            "from_version": self.from_version,
+            "to_version": self.to_version,
+            "reason": self.reason,
+            "branch": self.branch,
+            "dry_run": self.dry_run,
+            "changed": self.changed,
+            "conflicts": self.conflicts,
+            "kept_deleted": self.kept_deleted,
+            "files": [f.to_json() for f in self.shown],
+            "notes": self.notes,
+            "needs_attention": self.needs_attention,
+        }
 
 
-@dataclass
-class UpdatePlan:
-    """One repo's job: where it is, which tag it goes to (or why it cannot)."""
-
-    repo: str
-    target: str = ""
-    error: str = ""
-    branch: str = ""
-    dry_run: bool = False
-
-
-def resolve_targets(repos: list[Path], to: str | None) -> dict[Path, tuple[str, str]]:
-    """Map each repo to (target tag, error): one ``git ls-remote`` per distinct template URL."""
-    urls: dict[Path, str] = {}
-    for repo in repos:
-        try:
-            urls[repo] = read_answers(repo).src_path
-        except (TutorkitError, OSError):
-            pass  # the worker refuses it with the reason
-    tags_by_url = tags_of_templates(set(urls.values()))
-    wanted = parse_version(to) if to is not None else None
-    targets: dict[Path, tuple[str, str]] = {}
-    for repo in repos:
-        tags = tags_by_url.get(urls.get(repo, ""), [])
-        if isinstance(tags, TutorkitError):
-            targets[repo] = ("", str(tags))
-        elif to is not None:
-            match = [t for t in tags if wanted is not None and parse_version(t) == wanted]
-            targets[repo] = (match[0], "") if match else ("", f"the template has no tag {to}")
-        else:
-            latest = latest_tag(tags)
-            targets[repo] = (latest, "") if latest else ("", "the template has no version tags")
-    return targets
-
-
-def unmerged_paths(workdir: Path) -> list[str]:
-    """Files git holds as unmerged (``git ls-files -u``)."""
-    lines = git(workdir, "ls-files", "-u", "-z").split("\0")
-    return sorted({line.split("\t", 1)[1] for line in lines if "\t" in line})
-
-
-def changed_paths(workdir: Path) -> list[str]:
-    """Every path the update touched: modified, added, deleted or untracked."""
-    entries = git(workdir, "status", "--porcelain", "-z", "--untracked-files=all").split("\0")
-    paths = []
-    for entry in entries:
-        if len(entry) > 3:
-            paths.append(entry[3:])
-    return sorted(set(paths))
-
-
-def conflicted_paths(workdir: Path, changed: list[str]) -> list[str]:
-    """Files the update could not merge: unmerged index entries, ``.rej`` files, inline markers."""
-    found = set(unmerged_paths(workdir))
-    for path in changed:
-        if path.endswith(".rej"):
-            found.add(path[: -len(".rej")])
-            continue
-        file = workdir / path
-        if file.is_file():
-            try:
-                text = file.read_text(encoding="utf-8", errors="replace")
-            except OSError:
-                continue
-            if any(line.startswith(CONFLICT_MARKER) for line in text.splitlines()):
-                found.add(path)
-    return sorted(found)
-
-
-def _render(src: str, ref: str, answers: dict, dest: Path) -> None:
-    import copier
-
-    data = {k: v for k, v in answers.items() if not k.startswith("_")}
-    copier.run_copy(src, dest, data=data, vcs_ref=ref, defaults=True, quiet=True, overwrite=True)
-
-
-def kept_deleted(workdir: Path, src: str, ref: str, answers: dict) -> list[str]:
-    """Template files the user deleted and the update left deleted.
-
-    Only repos whose history deletes files pay for rendering the template to confirm which of
-    those files the template still produces.
-    """
-    log = git(workdir, "log", "--diff-filter=D", "--name-only", "--format=", "HEAD")
-    candidates = {p for p in log.splitlines() if p and not (workdir / p).exists()}
-    if not candidates:
-        return []
-    with tempfile.TemporaryDirectory(prefix="tutorkit-render-") as tmp:
-        _render(src, ref, answers, Path(tmp) / "render")
-        return sorted(p for p in candidates if (Path(tmp) / "render" / p).exists())
-
-
-def _run_copier_update(workdir: Path, target: str) -> None:
-    import copier
-
-    copier.run_update(
-        workdir,
-        vcs_ref=target,
-        defaults=True,
-        overwrite=True,
-        conflict="inline",
-        quiet=True,
-        skip_answered=True,
-    )
-
-
-def _copier_message(exc: BaseException) -> str:
-    return (one_line(exc) or type(exc).__name__).rstrip(".")
-
-
-def update_one(plan: UpdatePlan) -> UpdateResult:
-    """Update one repo to ``plan.target``; every failure becomes a result, never an exception."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return _update_one(plan)
-    except Exception as exc:  # noqa: BLE001  (one repo's failure must not stop the fleet)
-        return UpdateResult(plan.repo, FAILED, reason=_copier_message(exc), branch=plan.branch)
-
-
-def _update_one(plan: UpdatePlan) -> UpdateResult:
-    repo = Path(plan.repo)
-    result = UpdateResult(repo=plan.repo, result=REFUSED, branch=plan.branch, dry_run=plan.dry_run)
-    why = refusal(repo)
-    if why:
-        result.reason = why
-        with contextlib.suppress(TutorkitError, OSError):
-            result.from_version = read_answers(repo).commit
-        return result
-    answers = read_answers(repo)
-    result.from_version = answers.commit
-    if plan.error:
-        result.result, result.reason = FAILED, plan.error
-        return result
-    result.to_version = plan.target
-    current, target = parse_version(answers.commit), parse_version(plan.target)
-    if current == target:
-        result.result = UP_TO_DATE
-        return result
-    if current > target:
-        result.reason = f"it is at {answers.commit}, newer than {plan.target} (no downgrades)"
-        return result
-    if plan.branch and git(repo, "branch", "--list", plan.branch).strip():
-        result.reason = f"branch {plan.branch} already exists"
-        return result
-    with tempfile.TemporaryDirectory(prefix="tutorkit-update-") as tmp:
-        workdir = repo
-        if plan.dry_run:
-            workdir = Path(tmp) / repo.name
-            git(repo, "clone", "--quiet", "--shared", str(repo), str(workdir))
-        elif plan.branch:
-            workdir = Path(tmp) / repo.name
-            git(repo, "worktree", "add", "--quiet", "-b", plan.branch, str(workdir), "HEAD")
-        in_worktree = bool(plan.branch and not plan.dry_run)
-        try:
-            result = _update_in(workdir, repo, plan, answers.data, result)
-        except BaseException:
-            if in_worktree:  # no half-made branch left behind
-                _remove_worktree(repo, workdir, delete_branch=plan.branch)
-            raise
-        if in_worktree:
-            _remove_worktree(
-                repo, workdir, delete_branch=plan.branch if result.result == FAILED else ""
-            )
-        return result
-
-
-def _remove_worktree(repo: Path, workdir: Path, delete_branch: str = "") -> None:
-    git(repo, "worktree", "remove", "--force", str(workdir), check=False)
-    git(repo, "worktree", "prune", check=False)
-    if delete_branch:
-        git(repo, "branch", "-D", delete_branch, check=False)
-
-
-def _update_in(workdir: Path, repo: Path, plan: UpdatePlan, answers: dict, result: UpdateResult):
-    try:
-        _run_copier_update(workdir, plan.target)
-    except Exception as exc:  # noqa: BLE001  (copier raises many types; each is this repo's result)
-        if workdir == repo:  # the repo was clean: put it back exactly as it was
-            git(repo, "reset", "--quiet", "--hard", "HEAD", check=False)
-            git(repo, "clean", "--quiet", "-fd", check=False)
-        result.result, result.reason = FAILED, _copier_message(exc)
-        return result
-    result.changed = [p for p in changed_paths(workdir) if p != ANSWERS_FILE]
-    result.conflicts = conflicted_paths(workdir, result.changed)
-    result.kept_deleted = kept_deleted(
-        workdir, read_answers(workdir).src_path, plan.target, answers
-    )
-    result.result = CONFLICTS if result.conflicts else UPDATED
-    if plan.branch and not plan.dry_run:
-        message = f"Update template from {result.from_version} to {plan.target}"
-        if result.conflicts:
-            message += "\n\nConflicts to resolve in: " + ", ".join(result.conflicts)
-        commit_everything(workdir, message)
+def _refuse(result: UpdateResult, reason: str) -> UpdateResult:
+    result.outcome, result.reason = Outcome.REFUSED, reason
     return result
 
 
-def _use_own_template_cache(slots) -> None:
-    """Give this worker process a Copier mirror cache of its own.
-
-    Copier keeps one git mirror per template URL and refreshes it on every clone; two processes
-    refreshing the same mirror at once make one of them fail. One cache per worker slot (reused
-    by later runs) keeps the mirrors apart.
-    """
-    base = os.environ.get("COPIER_CACHE_DIR") or str(
-        Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "tutorkit" / "copier"
+def update_repo(plan: RepoPlan, options: Options, trees: Trees) -> UpdateResult:
+    """Update one repo as ``plan`` says; every failure is this repo's result, never raised."""
+    result = UpdateResult(
+        str(plan.repo),
+        Outcome.REFUSED,
+        plan.version,
+        plan.target,
+        "",
+        options.branch,
+        options.dry_run,
+        notes=[note for note in plan.notes if note],
     )
-    os.environ["COPIER_CACHE_DIR"] = str(Path(base) / f"tutorkit-job-{slots.get()}")
+    try:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return _update(plan, options, trees, result)
+        except (RepoBusy, RepoChanged) as exc:
+            return _refuse(result, str(exc))
+        except Exception as exc:  # noqa: BLE001  (one repo's failure must not stop the fleet)
+            result.outcome = Outcome.FAILED
+            result.reason = (one_line(exc) or type(exc).__name__).rstrip(".")
+            return result
+    except (KeyboardInterrupt, Interrupted):
+        result.interrupted = True
+        if result.landed:
+            result.notes.append("interrupted after the update was written")
+        else:
+            result.outcome, result.files = Outcome.INTERRUPTED, []
+            result.reason = "interrupted before anything was written: the repo is as it was"
+        return result
 
 
-def update_fleet(plans: list[UpdatePlan], jobs: int, watch=None) -> list[UpdateResult]:
-    """Run ``update_one`` for every plan, ``jobs`` at a time in separate processes.
+def not_updated(plan: RepoPlan, why: str) -> UpdateResult:
+    """The result of a repo whose update never reported back (interrupted, or a worker died)."""
+    return UpdateResult(
+        str(plan.repo),
+        Outcome.INTERRUPTED,
+        plan.version,
+        plan.target,
+        f"not updated: {why}",
+        interrupted=True,
+    )
 
-    Copier changes the process's working directory while it updates, so repos never share a
-    process at the same time. Worker processes are forked after copier is imported, so no repo
-    pays for importing it again. ``watch(total)`` is entered once the workers exist (so no
-    progress-display thread is running when they fork) and yields a callable run per result.
-    """
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    import copier  # noqa: F401  (imported once here, inherited by the forked workers)
+def _update(plan: RepoPlan, options: Options, trees: Trees, result: UpdateResult) -> UpdateResult:
+    repo = plan.repo
+    if not repo.is_dir():
+        return _refuse(result, "not a directory")
+    if not is_git_root(repo):
+        return _refuse(result, "not a git repository (or not its top folder)")
+    if plan.answers is None:
+        return _refuse(result, plan.error)
+    if plan.state is State.NO_TARGET:
+        result.outcome, result.reason = Outcome.FAILED, plan.error
+        return result
+    if plan.state is State.CURRENT:
+        result.outcome = Outcome.UP_TO_DATE
+        return result
+    if plan.state is State.AHEAD:
+        return _refuse(result, f"it is at {plan.version}, newer than {plan.target} (no downgrades)")
+    if options.branch and git(repo, "branch", "--list", "--", options.branch).strip():
+        return _refuse(result, f"branch {options.branch} already exists")
+    with repo_lock(repo) as folder:
+        note = recover(repo, folder)
+        if note:
+            result.notes.append(note)
+        if not options.branch:
+            dirty = _uncommitted(repo)
+            if dirty:
+                return _refuse(
+                    result, f"uncommitted changes in {dirty} (commit or stash them first)"
+                )
+        stale = _stale_markers(repo)
+        if stale:
+            return _refuse(
+                result,
+                f"{stale} still holds conflict markers from an earlier update: resolve them, "
+                "commit, and update again",
+            )
+        snapshot = Snapshot.take(repo)
+        with work_folder(folder) as work:
+            result.files = compute(repo, plan, work, trees, from_head=bool(options.branch))
+            result.notes += _package_notes(repo, plan, result.files)
+            refused = [f for f in result.files if f.change is Change.REFUSED]
+            if refused:
+                return _refuse(result, "; ".join(f.detail for f in refused))
+            result.outcome = Outcome.CONFLICTS if result.conflicts else Outcome.UPDATED
+            if options.dry_run:
+                return result
+            writes, index_info = _writes(repo, result.files, index=not options.branch)
+            if options.branch:
+                _commit_on_branch(repo, work, options.branch, writes, _message(result), result)
+            else:
+                land(repo, folder, snapshot, writes, index_info, on_landed=result)
+    return result
 
-    watch = watch or (lambda total: contextlib.nullcontext())
-    results: dict[str, UpdateResult] = {}
-    if jobs <= 1 or len(plans) <= 1:
-        with watch(len(plans)) as done:
-            for plan in plans:
-                results[plan.repo] = update_one(plan)
-                if done:
-                    done(results[plan.repo])
-        return [results[plan.repo] for plan in plans]
-    # fork: workers inherit the imported copier; where there is no fork (Windows), spawn.
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    workers = min(jobs, len(plans))
-    slots = context.Queue()
-    for slot in range(workers):
-        slots.put(slot)
-    with ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=context,
-        initializer=_use_own_template_cache,
-        initargs=(slots,),
-    ) as pool:
-        futures = {pool.submit(update_one, plan): plan for plan in plans}
-        with watch(len(plans)) as done:
-            for future in as_completed(futures):
-                plan = futures[future]
-                try:
-                    res = future.result()
-                except Exception as exc:  # noqa: BLE001  (a crashed worker fails that repo only)
-                    res = UpdateResult(plan.repo, FAILED, reason=_copier_message(exc))
-                results[plan.repo] = res
-                if done:
-                    done(res)
-    return [results[plan.repo] for plan in plans]
+
+def _uncommitted(repo: Path) -> str:
+    entries = [
+        e[3:]
+        for e in git(
+            repo, "--no-optional-locks", "status", "--porcelain", "-z", "--untracked-files=all"
+        ).split("\0")
+        if len(e) > 3
+    ]
+    if not entries:
+        return ""
+    return ", ".join(entries[:3]) + (f" and {len(entries) - 3} more" if len(entries) > 3 else "")
+
+
+def _stale_markers(repo: Path) -> str:
+    """A tracked file that still holds the markers an earlier update left ("" when none)."""
+    args = [arg for marker in STALE_MARKERS for arg in ("-e", marker)]
+    proc = run_git(["-C", str(repo), "grep", "-l", "-I", "-F", *args, "--"])
+    found = proc.stdout.split() if proc.returncode == 0 else []
+    return found[0] if found else ""
+
+
+def render(tree: Path, data: dict, dest: Path) -> None:
+    """The template in ``tree`` rendered with ``data`` (answers) into ``dest``."""
+    import copier
+
+    copier.run_copy(
+        str(tree), dest, data=data, defaults=True, quiet=True, overwrite=True, unsafe=False
+    )
+
+
+def _files(root: Path) -> dict[str, Version]:
+    found = {}
+    for dirpath, _dirs, names in os.walk(root):
+        for name in names:
+            path = Path(dirpath, name)
+            rel = path.relative_to(root).as_posix()
+            found[rel] = Version(path.read_bytes(), os.access(path, os.X_OK))
+    return found
+
+
+def _owned_matcher(tree: Path, data: dict) -> Callable[[str], bool]:
+    """Whether a path is the author's once created (the template's ``_skip_if_exists``)."""
+    import jinja2
+    import yaml
+    from pathspec import PathSpec
+
+    config = yaml.safe_load((tree / "copier.yml").read_text(encoding="utf-8")) or {}
+    patterns = config.get("_skip_if_exists") or []
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined)
+    rendered = []
+    for pattern in patterns if isinstance(patterns, list) else [patterns]:
+        try:
+            rendered.append(env.from_string(str(pattern)).render(**data))
+        except jinja2.TemplateError:
+            rendered.append(str(pattern))
+    spec = PathSpec.from_lines("gitwildmatch", rendered)
+    return spec.match_file
+
+
+def _ours_from_worktree(
+    repo: Path, paths: set[str]
+) -> tuple[dict[str, Version], set[str], dict[str, str]]:
+    tracked = set(filter(None, git(repo, "ls-files", "-z").split("\0")))
+    ours, odd = {}, {}
+    for rel in paths:
+        path = repo / rel
+        if path.is_symlink() or (path.exists() and not path.is_file()):
+            odd[rel] = "a symbolic link" if path.is_symlink() else "a folder"
+        elif path.is_file():
+            ours[rel] = Version(path.read_bytes(), os.access(path, os.X_OK))
+    return ours, tracked, odd
+
+
+def _ours_from_head(
+    repo: Path, paths: set[str]
+) -> tuple[dict[str, Version], set[str], dict[str, str]]:
+    entries = head_files(repo)
+    wanted = [p for p in sorted(paths) if p in entries and entries[p][0] in ("100644", "100755")]
+    blobs = read_blobs(repo, [entries[p][1] for p in wanted])
+    ours = {
+        p: Version(blob, entries[p][0] == "100755") for p, blob in zip(wanted, blobs, strict=True)
+    }
+    odd = {p: "not a regular file" for p in paths if p in entries and p not in ours}
+    return ours, set(entries), odd
+
+
+def compute(
+    repo: Path, plan: RepoPlan, work: Path, trees: Trees, from_head: bool
+) -> list[FileUpdate]:
+    """Every template file's change, computed in ``work`` (the repo is only read)."""
+    answers = plan.answers
+    data = {k: v for k, v in answers.data.items() if not k.startswith("_")}
+    new_tree = trees(answers.src_path, plan.target)
+    render(trees(answers.src_path, plan.version), data, work / "base")
+    render(new_tree, data, work / "theirs")
+    write_answers_source(work / "theirs" / ANSWERS_FILE, answers.src_path, plan.target)
+    base, theirs = _files(work / "base"), _files(work / "theirs")
+    paths = set(base) | set(theirs)
+    ours, tracked, odd = (_ours_from_head if from_head else _ours_from_worktree)(repo, paths)
+    owned = _owned_matcher(new_tree, data)
+    updates = []
+    for path in sorted(paths):
+        if path in odd:
+            updates.append(
+                FileUpdate(
+                    path,
+                    Change.REFUSED,
+                    detail=f"{path} is {odd[path]} here and the template writes a file there",
+                )
+            )
+            continue
+        ctx = Context(plan.version, plan.target, owned=owned(path), tracked=path in tracked)
+        if path == ANSWERS_FILE:
+            # Answers are the template's record: always rewritten (the values are the repo's own).
+            ctx = Context(plan.version, plan.target, tracked=True)
+            base[path] = ours.get(path, Version())
+        before = ours.get(path, Version())
+        update = classify(path, base.get(path, Version()), before, theirs.get(path, Version()), ctx)
+        update.before = before
+        updates.append(update)
+    return updates
+
+
+def _package_notes(repo: Path, plan: RepoPlan, files: list[FileUpdate]) -> list[str]:
+    """Say so when the package folder the answers name is gone (renamed, most likely)."""
+    package = str(plan.answers.data.get("package_name") or "")
+    prefix = f"src/{package}/"
+    lost = [f for f in files if f.path.startswith(prefix) and f.change is Change.KEPT_DELETED]
+    if not package or not lost or (repo / prefix).exists():
+        return []
+    return [
+        f"{prefix} is gone (renamed?): the template's changes to {len(lost)} of its files were "
+        f"not applied; set package_name to the new name (copier update --data package_name=NEW) "
+        "to follow them"
+    ]
+
+
+def _writes(repo: Path, files: list[FileUpdate], index: bool) -> tuple[list[Write], str]:
+    """The working-tree steps, and (``index``) the entries that mark conflicts, as Copier does."""
+    writes, lines = [], []
+    for f in files:
+        if f.unchanged or f.change in (Change.AUTHORS, Change.KEPT_DELETED, Change.REFUSED):
+            continue
+        before, after = f.before, f.result
+        if after.content != before.content or (
+            after.exists and after.executable != before.executable
+        ):
+            writes.append(Write(f.path, after.content, after.executable, digest(before.content)))
+        if index and f.stages:
+            lines.append(f"0 {'0' * 40}\t{f.path}")
+            for stage, version in enumerate(f.stages, start=1):
+                if version.exists:
+                    mode = "100755" if version.executable else "100644"
+                    lines.append(f"{mode} {hash_object(repo, version.content)} {stage}\t{f.path}")
+    return writes, "\n".join(lines) + "\n" if lines else ""
+
+
+def _message(result: UpdateResult) -> str:
+    message = f"Update template from {result.from_version} to {result.to_version}"
+    if result.conflicts:
+        message += "\n\nConflicts to resolve in: " + ", ".join(result.conflicts)
+    return message
+
+
+def _commit_on_branch(
+    repo: Path, work: Path, branch: str, writes: list[Write], message: str, result: UpdateResult
+) -> None:
+    """Commit HEAD plus ``writes`` on a new branch; the working tree and index are not touched."""
+    env = {**os.environ, "GIT_INDEX_FILE": str(work / "branch-index")}
+    git(repo, "read-tree", "HEAD", env=env)
+    lines = []
+    for write in writes:
+        if write.content is None:
+            lines.append(f"0 {'0' * 40}\t{write.path}")
+            continue
+        mode = "100755" if write.executable else "100644"
+        lines.append(f"{mode} {hash_object(repo, write.content)}\t{write.path}")
+    if lines:
+        git(repo, "update-index", "--index-info", input="\n".join(lines) + "\n", env=env)
+    tree = git(repo, "write-tree", env=env).strip()
+    head = git(repo, "rev-parse", "--verify", "HEAD").strip()
+    proc = run_git(["-C", str(repo), "commit-tree", tree, "-p", head, "-m", message])
+    if proc.returncode != 0:  # no user.name/user.email configured
+        proc = run_git(["-C", str(repo), *IDENTITY, "commit-tree", tree, "-p", head, "-m", message])
+    if proc.returncode != 0:
+        raise TutorkitError(f"git commit-tree failed in {repo}: {proc.stderr.strip()}")
+    with deferred_signals():
+        # The all-zero old value makes the ref update fail if the branch appeared meanwhile.
+        git(repo, "update-ref", f"refs/heads/{branch}", proc.stdout.strip(), "0" * 40)
+        result.landed = True

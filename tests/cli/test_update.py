@@ -273,7 +273,8 @@ def test_unreachable_template_fails_that_repo_only(make_repo, tk, tmp_path):
     results = results_by_repo(out)
     assert code == 1
     assert results["lost"]["result"] == "failed"
-    assert "Cannot list the tags of the template" in results["lost"]["reason"]
+    assert "Cannot fetch the template" in results["lost"]["reason"]
+    assert "gone.git" in results["lost"]["reason"]
     assert results["fine"]["result"] == "updated"
     assert snapshot(lost) == before
     assert (fine / NEW_FILE).exists()

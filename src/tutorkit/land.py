@@ -1,0 +1,390 @@
+"""Landing an update in the author's working tree: all of it, or none of it.
+
+The update is computed elsewhere (renders in a work folder under ``.git/tutorkit/``); only when
+it is complete does anything here touch the working tree, in one short critical section:
+
+1. *Lock.* One update per repo at a time: an exclusive ``flock`` on ``.git/tutorkit/lock``,
+   which the kernel releases when its holder dies, so a kill -9 never leaves a stale lock.
+2. *Check.* HEAD, the index and ``git status`` must be exactly as they were when the update
+   began; otherwise nothing is written and the repo is refused.
+3. *Journal.* The new files are staged next to the journal, then each target is moved aside
+   (a rename), compared with what was read when the update began, and replaced by a hard link
+   to its new version (``link`` never overwrites: a file that appears meanwhile is not lost).
+   A difference anywhere undoes every step taken.
+4. *Interrupts.* Ctrl-C, SIGTERM and SIGHUP arriving during the critical section are held back
+   until it ends. SIGKILL cannot be held back: the journal stays, and the next tutorkit command
+   that locks the repo undoes the half-landed update (``recover``), so the repo is as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import signal
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from tutorkit.errors import TutorkitError
+from tutorkit.git import git
+from tutorkit.mirror import sweep_stale
+
+TXN = "txn"
+FAULT_ENV = "TUTORKIT_FAULT"  # fault injection for the tests: see fault()
+DEFERRED_SIGNALS = tuple(
+    s for s in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)) if s
+)
+
+
+class RepoBusy(TutorkitError):
+    """Another tutorkit process holds this repo's lock."""
+
+
+class RepoChanged(TutorkitError):
+    """The repo changed while the update was being computed: nothing was written."""
+
+
+def fault(point: str, step: int = 0) -> None:
+    """A fault the tests inject through ``$TUTORKIT_FAULT`` (never set in normal use).
+
+    ``pause-before-land=SECONDS`` sleeps once the update is computed, just before the landing
+    checks the repo (so a test can change the repo then); ``kill-while-landing=N`` kills this
+    process (SIGKILL) after N files of the landing have been moved into place.
+    """
+    name, _, value = os.environ.get(FAULT_ENV, "").partition("=")
+    if name != point:
+        return
+    if point == "pause-before-land":
+        import time
+
+        time.sleep(float(value))
+    elif point == "kill-while-landing" and step == int(value):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def git_dir(repo: Path) -> Path:
+    return Path(git(repo, "rev-parse", "--absolute-git-dir").strip())
+
+
+def state_dir(repo: Path) -> Path:
+    """``.git/tutorkit``: the lock, the journal and the work folders of updates."""
+    return git_dir(repo) / "tutorkit"
+
+
+@contextlib.contextmanager
+def repo_lock(repo: Path) -> Iterator[Path]:
+    """Hold the repo's update lock (refuse at once if another process holds it)."""
+    folder = state_dir(repo)
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "lock", "a+b") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RepoBusy(
+                "another tutorkit update is running on this repo: wait for it to finish"
+            ) from None
+        try:
+            sweep_stale(folder, "work-")
+            yield folder
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def work_folder(folder: Path) -> Iterator[Path]:
+    """A scratch folder for one update, removed afterwards (or by the next run after a kill)."""
+    path = Path(tempfile.mkdtemp(prefix=f"work-{os.getpid()}-", dir=folder))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def deferred_signals() -> Iterator[None]:
+    """Hold back Ctrl-C, SIGTERM and SIGHUP until the block ends, then deliver the first one."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pending: list[int] = []
+    previous = {
+        s: signal.signal(s, lambda signum, frame: pending.append(signum)) for s in DEFERRED_SIGNALS
+    }
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        if pending:
+            signal.raise_signal(pending[0])
+
+
+def sha256(path: Path) -> str:
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What must not change between the start of an update and its landing."""
+
+    head: str
+    index: str  # every index entry: mode, object, stage and path
+    status: str  # git status, untracked files included
+
+    @classmethod
+    def take(cls, repo: Path) -> Snapshot:
+        return cls(
+            head=git(repo, "rev-parse", "--verify", "HEAD").strip(),
+            index=git(repo, "ls-files", "--stage", "-z"),
+            status=git(
+                repo, "--no-optional-locks", "status", "--porcelain", "-z", "--untracked-files=all"
+            ),
+        )
+
+    def check(self, repo: Path) -> None:
+        now = Snapshot.take(repo)
+        for what, before, after in (
+            ("HEAD moved (a commit or a checkout)", self.head, now.head),
+            ("the index changed (git add, reset or stash)", self.index, now.index),
+            ("files changed in the working tree", self.status, now.status),
+        ):
+            if before != after:
+                raise RepoChanged(
+                    f"the repo changed while the update ran ({what}): nothing was written; "
+                    "update again"
+                )
+
+
+@dataclass
+class Write:
+    """One working-tree step: ``path`` becomes ``content`` (None: removed).
+
+    ``expected`` is the sha256 of the file when the update began (None: there was no file).
+    """
+
+    path: str
+    content: bytes | None
+    executable: bool = False
+    expected: str | None = None
+
+
+class Journal:
+    """The record of a landing in progress, enough to undo it after a kill."""
+
+    def __init__(self, folder: Path):
+        self.root = folder / TXN
+        self.file = self.root / "journal.json"
+
+    def _save(self, data: dict) -> None:
+        temp = self.file.with_suffix(".tmp")
+        with open(temp, "w", encoding="utf-8") as handle:
+            json.dump(data, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, self.file)
+
+    def prepare(self, repo: Path, writes: list[Write], index_before: str) -> dict:
+        """Stage the new contents; nothing in the working tree is touched yet."""
+        shutil.rmtree(self.root, ignore_errors=True)
+        (self.root / "new").mkdir(parents=True)
+        (self.root / "old").mkdir()
+        for i, write in enumerate(writes):
+            if write.content is not None:
+                staged = self.root / "new" / str(i)
+                staged.write_bytes(write.content)
+                staged.chmod(0o755 if write.executable else 0o644)
+        return {
+            "repo": str(repo),
+            "state": "prepared",
+            "writes": [{"path": w.path, "new": w.content is not None} for w in writes],
+            "made_dirs": [],
+            "index_before": index_before,
+        }
+
+    def load(self) -> dict | None:
+        try:
+            return json.loads(self.file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+
+
+def _place(staged: Path, target: Path) -> None:
+    """Put ``staged`` at ``target`` without ever replacing a file that is there."""
+    try:
+        os.link(staged, target)
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+        # The journal is on another file system: copy beside the target, then link.
+        beside = target.with_name(f".{target.name}.tutorkit-{os.getpid()}")
+        shutil.copy2(staged, beside)
+        try:
+            os.link(beside, target)
+        finally:
+            beside.unlink()
+
+
+def _apply(repo: Path, journal: Journal, data: dict, writes: list[Write]) -> None:
+    for i, write in enumerate(writes):
+        fault("kill-while-landing", i)
+        target = repo / write.path
+        old = journal.root / "old" / str(i)
+        if write.expected is None:
+            if os.path.lexists(target):
+                raise RepoChanged(
+                    f"{write.path} appeared while the update ran: nothing was written"
+                )
+        else:
+            try:
+                os.rename(target, old)
+            except FileNotFoundError:
+                raise RepoChanged(
+                    f"{write.path} disappeared while the update ran: nothing was written"
+                ) from None
+            if sha256(old) != write.expected:
+                raise RepoChanged(
+                    f"{write.path} was edited while the update ran: nothing was written"
+                )
+        if write.content is not None:
+            missing = [p for p in reversed(target.parents) if not p.exists()]
+            if missing:
+                data["made_dirs"] = [*data["made_dirs"], *(str(p) for p in missing)]
+                journal._save(data)
+                for folder in missing:
+                    folder.mkdir()
+            try:
+                _place(journal.root / "new" / str(i), target)
+            except FileExistsError:
+                raise RepoChanged(
+                    f"{write.path} appeared while the update ran: nothing was written"
+                ) from None
+
+
+def _undo(repo: Path, journal: Journal, data: dict) -> list[str]:
+    """Put every file back as it was; returns files that could not be (saved beside them)."""
+    kept_aside = []
+    for i, entry in reversed(list(enumerate(data["writes"]))):
+        target = repo / entry["path"]
+        new, old = journal.root / "new" / str(i), journal.root / "old" / str(i)
+        if entry["new"] and new.exists() and os.path.lexists(target):
+            with contextlib.suppress(OSError):
+                if os.path.samefile(target, new):
+                    target.unlink()
+        if old.exists():
+            try:
+                _place(old, target)
+            except FileExistsError:  # someone saved a new file there meanwhile: keep both
+                aside = target.with_name(target.name + ".before-tutorkit")
+                shutil.copy2(old, aside)
+                kept_aside.append(str(aside.relative_to(repo)))
+    for folder in reversed(data.get("made_dirs", [])):
+        with contextlib.suppress(OSError):
+            Path(folder).rmdir()
+    if data.get("state") == "index":
+        git(repo, "update-index", "--index-info", input=data["index_before"], check=False)
+    return kept_aside
+
+
+def land(
+    repo: Path,
+    folder: Path,
+    snapshot: Snapshot,
+    writes: list[Write],
+    index_info: str = "",
+    on_landed=None,
+) -> None:
+    """Carry out ``writes`` (and the index entries ``index_info``) all at once, or not at all.
+
+    ``on_landed.landed`` is set inside the critical section, so an interrupt held back until its
+    end still finds the update recorded as written.
+    """
+    journal = Journal(folder)
+    paths = [w.path for w in writes]
+    index_before = _index_entries(repo, paths) if index_info else ""
+    data = journal.prepare(repo, writes, index_before)
+    fault("pause-before-land")
+    try:
+        with deferred_signals():
+            snapshot.check(repo)
+            data["state"] = "landing"
+            journal._save(data)
+            try:
+                _apply(repo, journal, data, writes)
+                if index_info:
+                    data["state"] = "index"
+                    journal._save(data)
+                    git(repo, "update-index", "--index-info", input=index_info)
+            except BaseException:
+                _undo(repo, journal, data)
+                raise
+            data["state"] = "landed"
+            journal._save(data)
+            _remove_empty_folders(repo, [w.path for w in writes if w.content is None])
+            if on_landed is not None:
+                on_landed.landed = True
+    finally:
+        shutil.rmtree(journal.root, ignore_errors=True)
+
+
+def _remove_empty_folders(repo: Path, removed: list[str]) -> None:
+    """Folders emptied by the files the update removed go too (as Copier does)."""
+    for path in removed:
+        for folder in (repo / path).parents:
+            if folder == repo or not folder.is_relative_to(repo):
+                break
+            try:
+                folder.rmdir()
+            except OSError:
+                break
+
+
+def recover(repo: Path, folder: Path) -> str:
+    """Undo a landing that a kill -9 interrupted; says what it did ("" when there was none)."""
+    journal = Journal(folder)
+    data = journal.load()
+    if data is None:
+        shutil.rmtree(journal.root, ignore_errors=True)
+        return ""
+    note = ""
+    if data.get("state") in ("landing", "index"):
+        aside = _undo(repo, journal, data)
+        note = "an update that was killed while it wrote its files was undone"
+        if aside:
+            note += f" (your newer files kept, the older ones saved as {', '.join(aside)})"
+    shutil.rmtree(journal.root, ignore_errors=True)
+    return note
+
+
+def interrupted_landing(repo: Path) -> bool:
+    """Whether a journal says an update was killed while it wrote this repo's files."""
+    folder = repo / ".git" / "tutorkit"  # (a linked worktree keeps it elsewhere: see update)
+    data = Journal(folder).load() if (folder / TXN).is_dir() else None
+    return data is not None and data.get("state") in ("landing", "index")
+
+
+def recover_landing(repo: Path) -> str:
+    """Take the repo's lock and undo an interrupted landing (see ``recover``)."""
+    with repo_lock(repo) as folder:
+        return recover(repo, folder)
+
+
+def _index_entries(repo: Path, paths: list[str]) -> str:
+    """``--index-info`` lines that put the index entries of ``paths`` back as they are now."""
+    lines = [f"0 {'0' * 40} {stage}\t{path}" for path in paths for stage in (1, 2, 3)]
+    lines += [f"0 {'0' * 40}\t{path}" for path in paths]
+    current = git(repo, "ls-files", "--stage", "-z", "--", *paths) if paths else ""
+    for entry in current.split("\0"):
+        if "\t" in entry:
+            meta, path = entry.split("\t", 1)
+            mode, sha, stage = meta.split()
+            lines.append(f"{mode} {sha} {stage}\t{path}")
+    return "\n".join(lines) + "\n"

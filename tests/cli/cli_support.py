@@ -19,6 +19,39 @@ OLD, NEW = "v1.0.0", "v1.1.0"
 NEW_FILE = "CHANGELOG.md"
 NEW_FILE_TEXT = "# Changelog\n\n- v1.1.0: a changelog in every companion repo.\n"
 TITLE_SUFFIX = " (template v1.1)"
+PYPROJECT_LINE = "# Template v1.1.0: pins reviewed.\n"
+ENGINE_LINE = "# Template v1.1.0 was here.\n"
+NOTEBOOK = "notebooks/01-quickstart.ipynb"
+
+
+def release_v1_1(template: Path) -> None:
+    """The deliberate changes of v1.1.0, one of each kind an update meets.
+
+    - README.md (the author's once created): its title gains TITLE_SUFFIX;
+    - CHANGELOG.md: added;
+    - pyproject.toml: PYPROJECT_LINE appended (a template-owned file);
+    - src/<package>/engine.py: ENGINE_LINE appended (template-owned code);
+    - the starter notebook: its title cell gains TITLE_SUFFIX;
+    - .pre-commit-config.yaml: removed;
+    - tests/conftest.py: moved to tests/conftest_profile.py.
+    """
+    project = template / "templates" / "project"
+    readme = project / "README.md.jinja"
+    text = readme.read_text()
+    readme.write_text(text.replace(first_heading(text), first_heading(text) + TITLE_SUFFIX, 1))
+    (project / NEW_FILE).write_text(NEW_FILE_TEXT)
+    pyproject = project / "pyproject.toml.jinja"
+    pyproject.write_text(pyproject.read_text() + PYPROJECT_LINE)
+    engine = template / "templates" / "frameworks" / "pytorch" / "engine.py"
+    engine.write_text(engine.read_text() + ENGINE_LINE)
+    notebook = project / f"{NOTEBOOK}.jinja"
+    title = '("# " ~ project_title ~ "\\n")'
+    assert title in notebook.read_text(), "the starter notebook's title cell moved: adapt the test"
+    notebook.write_text(
+        notebook.read_text().replace(title, f'("# " ~ project_title ~ "{TITLE_SUFFIX}\\n")', 1)
+    )
+    (project / ".pre-commit-config.yaml").unlink()
+    (project / "tests" / "conftest.py").rename(project / "tests" / "conftest_profile.py")
 
 
 def commit_all(repo: Path, message: str) -> None:

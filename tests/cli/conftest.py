@@ -6,19 +6,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from cli_support import NEW, NEW_FILE, NEW_FILE_TEXT, OLD, TITLE_SUFFIX, commit_all, first_heading
+from cli_support import NEW, OLD, commit_all, release_v1_1
 from support import TEMPLATE_TAG, copy_template, git
 
 from tutorkit.cli import main
-
-
-def _release_v1_1(template: Path) -> None:
-    """The deliberate changes of v1.1.0: one README line changed, one file added."""
-    readme = template / "templates" / "project" / "README.md.jinja"
-    text = readme.read_text()
-    heading = first_heading(text)
-    readme.write_text(text.replace(heading, heading + TITLE_SUFFIX, 1))
-    (template / "templates" / "project" / NEW_FILE).write_text(NEW_FILE_TEXT)
 
 
 @pytest.fixture(scope="session")
@@ -28,7 +19,7 @@ def template(tmp_path_factory, isolated_git):
     git(repo, "tag", TEMPLATE_TAG)
     git(repo, "commit", "--quiet", "--allow-empty", "-m", "Template v1.0.0")
     git(repo, "tag", OLD)
-    _release_v1_1(repo)
+    release_v1_1(repo)
     commit_all(repo, "Template v1.1.0")
     git(repo, "tag", NEW)
     return f"file://{repo}"

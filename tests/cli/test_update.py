@@ -1,17 +1,27 @@
-"""`tutorkit update` never loses an edit: real template tags, real repos, real Copier and git."""
+"""`tutorkit update` keeps every edit: real template tags, real repos, real Copier and git.
+
+The template's v1.1.0 (``cli_support.release_v1_1``) changes one file of each kind: the
+author's README, template-owned pyproject.toml and engine.py, the starter notebook, and it adds,
+removes and moves files. Each test makes the edits an author makes, updates, and checks the
+files on disk and what the update reported.
+"""
 
 from __future__ import annotations
 
 import json
 import subprocess
 
+import nbformat
 import pytest
 import yaml
 from cli_support import (
+    ENGINE_LINE,
     NEW,
     NEW_FILE,
     NEW_FILE_TEXT,
+    NOTEBOOK,
     OLD,
+    PYPROJECT_LINE,
     TITLE_SUFFIX,
     commit_all,
     conflict_blocks,
@@ -22,23 +32,37 @@ from cli_support import (
 from support import git
 
 USER_LINE = "# Notes the author added to the README, far from the title.\n"
+MY_PYPROJECT_LINE = "# The author's own note at the end of pyproject.toml.\n"
+
+
+def package(repo) -> str:
+    return yaml.safe_load((repo / ".copier-answers.yml").read_text())["package_name"]
 
 
 def edit_kept(repo):
-    """A user edit the template does not touch: a hyperparameter and a README paragraph."""
+    """Edits the template does not touch: a hyperparameter and a README paragraph."""
     config = repo / "configs" / "default.yaml"
-    config.write_text(config.read_text().replace("epochs: 20", "epochs: 35"))
+    config.write_text(config.read_text() + "# tuned by the author\n")
     readme = repo / "README.md"
     readme.write_text(readme.read_text() + "\n" + USER_LINE)
     commit_all(repo, "Author edits")
 
 
-def edit_title(repo):
-    """A user edit of the very line v1.1.0 changes."""
-    readme = repo / "README.md"
-    text = readme.read_text()
-    readme.write_text(text.replace(first_heading(text), "# My own title", 1))
-    commit_all(repo, "Author retitles the README")
+def edit_pyproject(repo):
+    """An edit at the very place v1.1.0 changes a template-owned file (its last line)."""
+    pyproject = repo / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + MY_PYPROJECT_LINE)
+    commit_all(repo, "Author's note in pyproject.toml")
+
+
+def edit_notebook_title(repo):
+    """The author retitles the starter notebook, whose title v1.1.0 changes too."""
+    path = repo / NOTEBOOK
+    nb = nbformat.read(path, as_version=4)
+    lines = nb.cells[0].source.splitlines(keepends=True)
+    nb.cells[0].source = "".join(["# My own notebook title\n", *lines[1:]])
+    nbformat.write(nb, path)
+    commit_all(repo, "Author retitles the notebook")
 
 
 def add_notes(repo):
@@ -59,39 +83,106 @@ def update_one_repo(tk, repo, *options):
     return code, result
 
 
+def file_entry(result: dict, path: str) -> dict:
+    return next(f for f in result["files"] if f["path"] == path)
+
+
 def results_by_repo(out: str) -> dict:
     return {r["repo"].rsplit("/", 1)[-1]: r for r in json.loads(out)}
 
 
-def test_user_edit_the_template_does_not_touch_is_kept(make_repo, tk):
+def test_author_edits_are_kept_and_template_changes_arrive(make_repo, tk):
     repo = make_repo()
     edit_kept(repo)
+    readme_before = (repo / "README.md").read_text()
     code, result = update_one_repo(tk, repo)
-    assert code == 0
-    assert result["result"] == "updated"
-    assert (result["from_version"], result["to_version"]) == (OLD, NEW)
-    config_lines = (repo / "configs" / "default.yaml").read_text().splitlines()
-    assert "  epochs: 35" in config_lines
-    readme = (repo / "README.md").read_text().splitlines()
-    assert readme[-1] == USER_LINE.strip()
-    assert first_heading("\n".join(readme)).endswith(TITLE_SUFFIX)
+    assert code == 0, result
+    assert (result["result"], result["from_version"], result["to_version"]) == ("updated", OLD, NEW)
+    assert (repo / "configs" / "default.yaml").read_text().endswith("# tuned by the author\n")
+    # The README is the author's: left alone, the template's new title shown as a suggestion.
+    assert (repo / "README.md").read_text() == readme_before
+    readme = file_entry(result, "README.md")
+    assert readme["change"] == "author's" and TITLE_SUFFIX in readme["suggestion"]
+    # Template-owned files follow the template; added, removed and moved files too.
     assert (repo / NEW_FILE).read_text() == NEW_FILE_TEXT
+    assert (repo / "pyproject.toml").read_text().endswith(PYPROJECT_LINE)
+    assert (repo / "src" / package(repo) / "engine.py").read_text().endswith(ENGINE_LINE)
+    assert not (repo / ".pre-commit-config.yaml").exists()
+    assert not (repo / "tests" / "conftest.py").exists()
+    assert (repo / "tests" / "conftest_profile.py").exists()
+    notebook = nbformat.read(repo / NOTEBOOK, as_version=4)
+    assert first_heading(notebook.cells[0].source).endswith(TITLE_SUFFIX)
     assert yaml.safe_load((repo / ".copier-answers.yml").read_text())["_commit"] == NEW
-    assert not conflict_blocks((repo / "README.md").read_text())
 
 
-def test_user_edit_of_a_line_the_template_changes_is_a_reported_conflict(make_repo, tk):
+def test_a_line_both_changed_is_a_reported_conflict(make_repo, tk):
     repo = make_repo()
-    edit_title(repo)
+    edit_pyproject(repo)
     code, out, _ = tk("update", repo)
     assert code == 1
-    assert "conflicts in README.md" in out
-    text = (repo / "README.md").read_text()
-    [block] = conflict_blocks(text)
-    lines = block.splitlines()
-    assert "# My own title" in lines
-    assert any(line.startswith("# ") and line.endswith(TITLE_SUFFIX) for line in lines)
+    assert "conflicts in pyproject.toml" in out
+    [block] = conflict_blocks((repo / "pyproject.toml").read_text())
+    assert MY_PYPROJECT_LINE.strip() in block and PYPROJECT_LINE.strip() in block
+    assert "pyproject.toml" in git(repo, "ls-files", "--unmerged")
     assert (repo / NEW_FILE).exists()
+
+
+def test_a_notebook_conflict_leaves_a_valid_notebook_with_both_sides(make_repo, tk):
+    repo = make_repo()
+    edit_notebook_title(repo)
+    code, result = update_one_repo(tk, repo)
+    assert (code, result["result"]) == (1, "conflicts")
+    assert result["conflicts"] == [NOTEBOOK]
+    assert "conflicts in cell 1 (" in file_entry(result, NOTEBOOK)["detail"]
+    nb = nbformat.read(repo / NOTEBOOK, as_version=4)
+    nbformat.validate(nb)  # valid nbformat 4.5: Jupyter opens it to resolve the conflict
+    title = nb.cells[0].source
+    assert "<<<<<<< before updating\n# My own notebook title\n=======\n" in title
+    assert f"{TITLE_SUFFIX}\n>>>>>>> after updating" in title
+    assert NOTEBOOK in git(repo, "ls-files", "--unmerged")
+
+
+def test_a_notebook_the_author_rewrote_stays_theirs(make_repo, tk):
+    repo = make_repo()
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Flowers, with transfer learning\n\nMy own tutorial."),
+        nbformat.v4.new_code_cell("import torch\nfrom torchvision import models"),
+        nbformat.v4.new_markdown_cell("## The data\n\nOxford's 102 flowers, downloaded once."),
+        nbformat.v4.new_code_cell("model = models.resnet18(weights=None)\nprint(model)"),
+    ]
+    for index, cell in enumerate(nb.cells):
+        cell["id"] = str(index)  # as nbstripout numbers them: the same ids as the starter's
+    nbformat.write(nb, repo / NOTEBOOK)
+    commit_all(repo, "My own tutorial replaces the starter")
+    mine = (repo / NOTEBOOK).read_bytes()
+    code, result = update_one_repo(tk, repo)
+    assert (code, result["result"], result["conflicts"]) == (0, "updated", [])
+    assert (repo / NOTEBOOK).read_bytes() == mine
+    entry = file_entry(result, NOTEBOOK)
+    assert entry["change"] == "author's"
+    assert "not applied (you removed these cells)" in entry["detail"]
+
+
+def test_an_authors_file_deleted_is_recreated_like_plain_copier_does(make_repo, tk, tmp_path):
+    repo, twin = make_repo("repo"), make_repo("twin")
+    for each in (repo, twin):
+        git(each, "rm", "--quiet", "README.md")
+        commit_all(each, "No README")
+    code, result = update_one_repo(tk, repo)
+    assert code == 0 and file_entry(result, "README.md")["change"] == "added"
+    assert plain_copier_update(twin).returncode == 0
+    assert (repo / "README.md").read_text() == (twin / "README.md").read_text()
+
+
+def test_plain_copier_update_leaves_the_authors_files_alone_too(make_repo):
+    repo = make_repo()
+    edit_kept(repo)
+    readme = (repo / "README.md").read_text()
+    proc = plain_copier_update(repo, "--vcs-ref", NEW)
+    assert proc.returncode == 0, proc.stderr
+    assert (repo / "README.md").read_text() == readme
+    assert (repo / "pyproject.toml").read_text().endswith(PYPROJECT_LINE)
 
 
 def test_user_added_files_are_kept_and_template_added_files_appear(make_repo, tk):
@@ -102,6 +193,7 @@ def test_user_added_files_are_kept_and_template_added_files_appear(make_repo, tk
     assert (repo / "notes" / "ideas.md").read_text() == "ideas\n"
     assert (repo / NEW_FILE).read_text() == NEW_FILE_TEXT
     assert NEW_FILE in result["changed"]
+    assert file_entry(result, NEW_FILE)["change"] == "added"
 
 
 def test_template_file_the_user_deleted_stays_deleted_and_is_reported(make_repo, tk):
@@ -117,8 +209,8 @@ def test_template_file_the_user_deleted_stays_deleted_and_is_reported(make_repo,
 @pytest.mark.parametrize(
     "breakage, reason",
     [
-        ("dirty", "uncommitted changes"),
-        ("untracked", "uncommitted changes"),
+        ("dirty", "uncommitted changes in README.md"),
+        ("untracked", "uncommitted changes in scratch.py"),
         ("not_git", "not a git repository"),
         ("no_answers", "no .copier-answers.yml"),
         ("corrupt_answers", "not valid YAML"),
@@ -185,9 +277,10 @@ def test_branch_mode_commits_on_a_new_branch_and_leaves_the_current_one(make_rep
     assert result["result"] == "updated"
     assert snapshot(repo) == {**before, "branches": git(repo, "branch", "--list")}
     assert git(repo, "branch", "--list").split() == ["*", "main", "template-v1.1"]
-    shown = git(repo, "show", f"template-v1.1:{NEW_FILE}")
-    assert shown == NEW_FILE_TEXT.strip()
-    assert "epochs: 35" in git(repo, "show", "template-v1.1:configs/default.yaml")
+    assert git(repo, "show", f"template-v1.1:{NEW_FILE}") == NEW_FILE_TEXT.strip()
+    assert "# tuned by the author" in git(repo, "show", "template-v1.1:configs/default.yaml")
+    shown = git(repo, "ls-tree", "-r", "--name-only", "template-v1.1")
+    assert ".pre-commit-config.yaml" not in shown.splitlines()
     assert git(repo, "log", "-1", "--format=%s", "template-v1.1") == (
         f"Update template from {OLD} to {NEW}"
     )
@@ -198,29 +291,100 @@ def test_branch_mode_commits_on_a_new_branch_and_leaves_the_current_one(make_rep
     assert snapshot(repo) == before
 
 
+def test_branch_mode_needs_no_clean_working_tree(make_repo, tk):
+    repo = make_repo()
+    (repo / "draft.md").write_text("work in progress\n")
+    before = snapshot(repo)
+    code, result = update_one_repo(tk, repo, "--branch", "tk-update")
+    assert (code, result["result"]) == (0, "updated")
+    assert snapshot(repo) == {**before, "branches": git(repo, "branch", "--list")}
+
+
+def test_branch_mode_with_a_conflict_commits_the_markers_on_the_branch_only(make_repo, tk):
+    repo = make_repo()
+    edit_pyproject(repo)
+    before = snapshot(repo)
+    code, result = update_one_repo(tk, repo, "--branch", "tk-update")
+    assert (code, result["result"], result["conflicts"]) == (1, "conflicts", ["pyproject.toml"])
+    assert snapshot(repo) == {**before, "branches": git(repo, "branch", "--list")}
+    [block] = conflict_blocks(git(repo, "show", "tk-update:pyproject.toml"))
+    assert MY_PYPROJECT_LINE.strip() in block
+    assert "Conflicts to resolve in: pyproject.toml" in git(
+        repo, "log", "-1", "--format=%B", "tk-update"
+    )
+
+
 def test_dry_run_reports_and_changes_nothing(make_repo, tk):
     repo = make_repo()
-    edit_title(repo)
+    edit_pyproject(repo)
     before = snapshot(repo)
     code, out, _ = tk("update", repo, "--dry-run")
     assert code == 1
-    assert "would have conflicts in README.md" in out
+    assert "would have conflicts in pyproject.toml" in out
+    assert "what the update would do to each file" in out
     assert snapshot(repo) == before
 
 
-def test_plain_copier_update_needs_no_trust(make_repo, tmp_path):
+def test_preview_equals_the_outcome_for_every_class(make_repo, tk):
+    """One repo meets every class; the dry run's per-file report is the real update's."""
+    repo = make_repo()
+    edit_kept(repo)  # README: the author's (the template's new title is a suggestion)
+    edit_pyproject(repo)  # pyproject.toml: conflict
+    delete_license(repo)  # LICENSE: kept deleted
+    path = repo / NOTEBOOK  # the notebook: merged (the author's cell + the template's title)
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[-1].source += "\n\nA last word from the author."
+    nbformat.write(nb, path)
+    commit_all(repo, "The author's last word")
+    before = snapshot(repo)
+    code, preview = update_one_repo(tk, repo, "--dry-run")
+    assert snapshot(repo) == before
+    code_real, result = update_one_repo(tk, repo)
+    assert (code, code_real) == (1, 1)
+    assert preview["files"] == result["files"]
+    changes = {f["path"]: f["change"] for f in result["files"]}
+    assert changes[NEW_FILE] == "added"
+    assert changes[".pre-commit-config.yaml"] == "removed"
+    assert changes[f"src/{package(repo)}/engine.py"] == "updated"
+    assert changes[NOTEBOOK] == "merged"
+    assert changes["pyproject.toml"] == "conflict"
+    assert changes["README.md"] == "author's"
+    assert changes["LICENSE"] == "kept deleted"
+    # And on disk, each as classified.
+    merged = nbformat.read(path, as_version=4)
+    assert first_heading(merged.cells[0].source).endswith(TITLE_SUFFIX)
+    assert merged.cells[-1].source.endswith("A last word from the author.")
+
+
+def test_a_refused_repo_is_refused_by_the_preview_too(make_repo, tk):
+    repo = make_repo()
+    target = repo / "src" / package(repo) / "engine.py"
+    target.unlink()
+    target.symlink_to("model.py")
+    commit_all(repo, "engine.py is a link now")
+    before = snapshot(repo)
+    _, preview = update_one_repo(tk, repo, "--dry-run")
+    code, result = update_one_repo(tk, repo)
+    assert code == 1 and preview["result"] == result["result"] == "refused"
+    assert preview["reason"] == result["reason"]
+    assert "engine.py is a symbolic link here" in result["reason"]
+    assert snapshot(repo) == before
+
+
+def test_plain_copier_update_needs_no_trust(make_repo):
     repo = make_repo()
     edit_kept(repo)
     proc = plain_copier_update(repo, "--vcs-ref", NEW)
     assert proc.returncode == 0, proc.stderr
     assert (repo / NEW_FILE).read_text() == NEW_FILE_TEXT
-    assert "  epochs: 35" in (repo / "configs" / "default.yaml").read_text().splitlines()
+    assert (repo / "configs" / "default.yaml").read_text().endswith("# tuned by the author\n")
 
 
+@pytest.mark.slow
 def test_fleet_of_twenty_mixed_repos(make_repo, tk):
     breakers = {
         "kept": edit_kept,
-        "conflict": edit_title,
+        "conflict": edit_pyproject,
         "added": add_notes,
         "deleted": delete_license,
         "plain": lambda repo: None,
@@ -256,7 +420,7 @@ def test_fleet_of_twenty_mixed_repos(make_repo, tk):
         if result["result"] == "updated":
             assert (make_repo.fleet / name / NEW_FILE).exists(), name
         if name.endswith("-conflict"):
-            assert result["conflicts"] == ["README.md"]
+            assert result["conflicts"] == ["pyproject.toml"]
         if name.endswith("-deleted"):
             assert result["kept_deleted"] == ["LICENSE"]
 
@@ -273,25 +437,14 @@ def test_unreachable_template_fails_that_repo_only(make_repo, tk, tmp_path):
     results = results_by_repo(out)
     assert code == 1
     assert results["lost"]["result"] == "failed"
-    assert "Cannot fetch the template" in results["lost"]["reason"]
-    assert "gone.git" in results["lost"]["reason"]
+    # git's whole reason, not only its last line.
+    reason = results["lost"]["reason"]
+    assert "Cannot fetch the template" in reason and "gone.git" in reason
+    assert "does not appear to be a git repository" in reason
+    assert "Could not read from remote repository" in reason
     assert results["fine"]["result"] == "updated"
     assert snapshot(lost) == before
     assert (fine / NEW_FILE).exists()
-
-
-def test_branch_mode_with_a_conflict_commits_the_markers_on_the_branch_only(make_repo, tk):
-    repo = make_repo()
-    edit_title(repo)
-    before = snapshot(repo)
-    code, result = update_one_repo(tk, repo, "--branch", "tk-update")
-    assert (code, result["result"], result["conflicts"]) == (1, "conflicts", ["README.md"])
-    assert snapshot(repo) == {**before, "branches": git(repo, "branch", "--list")}
-    [block] = conflict_blocks(git(repo, "show", "tk-update:README.md"))
-    assert "# My own title" in block.splitlines()
-    assert "Conflicts to resolve in: README.md" in git(
-        repo, "log", "-1", "--format=%B", "tk-update"
-    )
 
 
 def test_dry_run_lists_what_would_change(make_repo, tk):
@@ -299,5 +452,5 @@ def test_dry_run_lists_what_would_change(make_repo, tk):
     before = snapshot(repo)
     code, out, _ = tk("update", repo, "--dry-run")
     assert code == 0
-    assert f"would change {NEW_FILE}, README.md" in out
+    assert "would change " in out and NEW_FILE in out
     assert snapshot(repo) == before

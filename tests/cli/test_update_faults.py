@@ -7,9 +7,7 @@ template writes, ...) and compares every file of the repo, ignored ones included
 hash before and after. Each repo ends exactly as it was or exactly as a clean update leaves it,
 and the author's edit survives either way.
 
-The release v1.1.0 of this module's template changes the README's title, adds CHANGELOG.md,
-deletes .pre-commit-config.yaml, moves tests/conftest.py to tests/conftest_profile.py and adds
-a line to src/<package>/engine.py, so an update writes, adds and removes files.
+The release v1.1.0 (``cli_support.release_v1_1``) writes, adds, removes and moves files.
 
 ``$TUTORKIT_FAULT`` (see ``tutorkit.land.fault``) pauses an update just before it lands, or
 kills it half-way through landing, so those moments are hit every time, not by luck.
@@ -30,46 +28,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from cli_support import commit_all, first_heading
-from support import TEMPLATE_TAG, copy_template, git
-
-OLD, NEW = "v1.0.0", "v1.1.0"
-ENGINE_LINE = "# Template v1.1.0 was here.\n"
-
-
-def release(template: Path) -> None:
-    """v1.1.0: writes, adds, removes and renames files of the generated repo."""
-    project = template / "templates" / "project"
-    readme = project / "README.md.jinja"
-    text = readme.read_text()
-    readme.write_text(text.replace(first_heading(text), first_heading(text) + " (v1.1)", 1))
-    (project / "CHANGELOG.md").write_text("# Changelog\n\n- v1.1.0\n")
-    (project / ".pre-commit-config.yaml").unlink()
-    (project / "tests" / "conftest.py").rename(project / "tests" / "conftest_profile.py")
-    engine = template / "templates" / "frameworks" / "pytorch" / "engine.py"
-    engine.write_text(engine.read_text() + ENGINE_LINE)
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory, isolated_git) -> str:
-    repo = copy_template(tmp_path_factory.mktemp("fault-template") / "tutorkit.git")
-    git(repo, "tag", TEMPLATE_TAG)
-    git(repo, "tag", OLD)
-    release(repo)
-    commit_all(repo, "Template v1.1.0")
-    git(repo, "tag", NEW)
-    return f"file://{repo}"
-
-
-@pytest.fixture(scope="module")
-def pristine(tmp_path_factory, template) -> Path:
-    import copier
-
-    dest = tmp_path_factory.mktemp("fault-pristine") / "repo"
-    copier.run_copy(template, dest, vcs_ref=OLD, defaults=True, quiet=True)
-    git(dest, "init", "--quiet")
-    commit_all(dest, "Generated from v1.0.0")
-    return dest
+from cli_support import ENGINE_LINE, commit_all
+from support import git
 
 
 @pytest.fixture(scope="module")

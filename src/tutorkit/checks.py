@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from tutorkit.errors import one_line
+from tutorkit.git import run_git
 from tutorkit.repos import ANSWERS_FILE
 from tutorkit.template import known_frameworks, parse_version
 
@@ -100,18 +101,30 @@ class AnswersValid(Rule):
         return found
 
 
+SKIPPED_FOLDERS = {".git", ".venv", "venv", ".ipynb_checkpoints", "node_modules", ".tox"}
+
+
+def notebooks_of(repo: Path) -> list[Path]:
+    """Every notebook of the repo, in any folder (environments and checkpoints aside)."""
+    return sorted(
+        path
+        for path in repo.rglob("*.ipynb")
+        if not SKIPPED_FOLDERS & set(path.relative_to(repo).parts[:-1])
+    )
+
+
 class NotebooksStripped(Rule):
     """Notebooks are valid nbformat and committed without outputs."""
 
     id = "TK102"
-    fix = "Run `nbstripout notebooks/*.ipynb` (or `pre-commit run --all-files`) and commit."
+    fix = "Run `nbstripout` on the notebooks (or `pre-commit run --all-files`) and commit."
 
     def problems(self, repo: Path) -> list[str]:
         import nbformat
 
-        notebooks = sorted((repo / "notebooks").glob("*.ipynb"))
+        notebooks = notebooks_of(repo)
         if not notebooks:
-            return ["no notebooks in notebooks/"]
+            return ["the repo has no notebook"]
         found = []
         for path in notebooks:
             name = path.relative_to(repo).as_posix()
@@ -119,7 +132,12 @@ class NotebooksStripped(Rule):
                 nb = nbformat.read(path, as_version=4)
                 nbformat.validate(nb)
             except Exception as exc:  # noqa: BLE001  (nbformat raises several kinds)
-                found.append(f"{name} is not a valid notebook: {one_line(exc)[:120]}")
+                if "\n<<<<<<< " in path.read_text(encoding="utf-8", errors="replace"):
+                    found.append(
+                        f"{name} is not valid JSON: a text merge left <<<<<<< lines in it (TK120)"
+                    )
+                else:
+                    found.append(f"{name} is not a valid notebook: {one_line(exc)[:120]}")
                 continue
             dirty = [
                 i
@@ -269,6 +287,54 @@ class NotebooksRun(Rule):
         return [f"pytest --nbmake failed (exit {proc.returncode}): {tail}"]
 
 
+MARKER = re.compile(r"^(<<<<<<<|>>>>>>>) ", re.MULTILINE)
+
+
+class NoUpdateConflicts(Rule):
+    """No update conflict is left: no unmerged file, no conflict markers in a file or a cell."""
+
+    id = "TK120"
+    fix = (
+        "Resolve each conflict as docs/conflicts.md shows, then `git add` the file. A notebook "
+        "merged by `tutorkit update` opens in Jupyter: edit the marked cell. One a text merge "
+        "(plain `copier update`) broke: `git show :1:PATH > base.ipynb`, `:2:` > ours.ipynb, "
+        "`:3:` > theirs.ipynb, then `nbmerge base.ipynb ours.ipynb theirs.ipynb --out PATH`."
+    )
+
+    def problems(self, repo: Path) -> list[str]:
+        found = []
+        proc = run_git(["-C", str(repo), "ls-files", "-u", "-z"])
+        unmerged = sorted({e.split("\t", 1)[1] for e in proc.stdout.split("\0") if "\t" in e})
+        found += [f"{path} is unmerged (git ls-files -u)" for path in unmerged]
+        proc = run_git(["-C", str(repo), "ls-files", "-z"])
+        tracked = [p for p in proc.stdout.split("\0") if p] if proc.returncode == 0 else []
+        for rel in tracked:
+            path = repo / rel
+            if rel in unmerged or not path.is_file() or path.is_symlink():
+                continue
+            text = path.read_text(encoding="utf-8", errors="replace")
+            if "<<<<<<<" not in text:
+                continue
+            if rel.endswith(".ipynb"):
+                found += _notebook_markers(rel, text)
+            elif MARKER.search(text):
+                found.append(f"{rel} holds <<<<<<< conflict markers")
+        return found
+
+
+def _notebook_markers(rel: str, text: str) -> list[str]:
+    import json
+
+    try:
+        cells = json.loads(text).get("cells", [])
+    except (ValueError, AttributeError):
+        return [f"{rel} is not valid JSON: a text merge left <<<<<<< lines in it"]
+    marked = [
+        str(i + 1) for i, cell in enumerate(cells) if MARKER.search("".join(cell.get("source", "")))
+    ]
+    return [f"{rel} has conflicts in cells {', '.join(marked)}"] if marked else []
+
+
 STATIC_RULES: list[Rule] = [
     AnswersValid(),
     NotebooksStripped(),
@@ -276,6 +342,7 @@ STATIC_RULES: list[Rule] = [
     ConfigsLoad(),
     SeedsSet(),
     CIWorkflow(),
+    NoUpdateConflicts(),
 ]
 
 

@@ -106,3 +106,15 @@ def plain_copier_update(repo: Path, *args: str) -> subprocess.CompletedProcess:
         text=True,
         check=False,
     )
+
+
+def edit_notebook_title(repo):
+    """The author retitles the starter notebook, whose title v1.1.0 changes too."""
+    import nbformat
+
+    path = repo / NOTEBOOK
+    nb = nbformat.read(path, as_version=4)
+    lines = nb.cells[0].source.splitlines(keepends=True)
+    nb.cells[0].source = "".join(["# My own notebook title\n", *lines[1:]])
+    nbformat.write(nb, path)
+    commit_all(repo, "Author retitles the notebook")

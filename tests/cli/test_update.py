@@ -25,6 +25,7 @@ from cli_support import (
     TITLE_SUFFIX,
     commit_all,
     conflict_blocks,
+    edit_notebook_title,
     first_heading,
     plain_copier_update,
     snapshot,
@@ -53,16 +54,6 @@ def edit_pyproject(repo):
     pyproject = repo / "pyproject.toml"
     pyproject.write_text(pyproject.read_text() + MY_PYPROJECT_LINE)
     commit_all(repo, "Author's note in pyproject.toml")
-
-
-def edit_notebook_title(repo):
-    """The author retitles the starter notebook, whose title v1.1.0 changes too."""
-    path = repo / NOTEBOOK
-    nb = nbformat.read(path, as_version=4)
-    lines = nb.cells[0].source.splitlines(keepends=True)
-    nb.cells[0].source = "".join(["# My own notebook title\n", *lines[1:]])
-    nbformat.write(nb, path)
-    commit_all(repo, "Author retitles the notebook")
 
 
 def add_notes(repo):

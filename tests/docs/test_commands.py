@@ -39,6 +39,10 @@ UPDATE_WORKFLOW = "tests/template/test_workflows.py::test_template_update_workfl
 INSTALLED = "tests/docs/test_commands.py::test_tutorkit_is_installed_with_its_template"
 SITE = "tests/docs/test_site.py::test_site_builds_strict_outside_the_repo"
 SUITE = "tests/docs/test_changelog.py::test_changelog_has_a_section_for_this_version"
+REMERGE = (
+    "tests/cli/test_check_conflicts.py::"
+    "test_a_notebook_a_text_merge_broke_is_repaired_as_the_docs_say"
+)
 
 # (page, command) -> the test that mirrors it. Keep the reason next to each group.
 MAPPED: dict[tuple[str, str], str] = {
@@ -56,6 +60,14 @@ MAPPED: dict[tuple[str, str], str] = {
     # conda cannot solve here (no channels): the generated repo's CI runs these on GitHub.
     ("getting-started.md", "conda env create -f environment.yml"): CONDA,
     ("getting-started.md", "conda activate digits-cnn"): CONDA,
+    # Re-merging a notebook that a text merge broke needs a repo in that state: built by REMERGE.
+    ("checks.md", "git show :1:notebooks/01-quickstart.ipynb > base.ipynb"): REMERGE,
+    ("checks.md", "git show :2:notebooks/01-quickstart.ipynb > ours.ipynb"): REMERGE,
+    ("checks.md", "git show :3:notebooks/01-quickstart.ipynb > theirs.ipynb"): REMERGE,
+    (
+        "checks.md",
+        "nbmerge base.ipynb ours.ipynb theirs.ipynb --out notebooks/01-quickstart.ipynb",
+    ): REMERGE,
     # GitHub only.
     ("fleet.md", "gh workflow run template-update.yml"): UPDATE_WORKFLOW,
     # The template's own development loop: this suite, and the site it builds.

@@ -17,6 +17,7 @@ DESCRIPTION = """\
 Create, update and check companion repos of ML tutorials, from the tutorkit Copier template.
 
   tutorkit new DEST        start a companion repo (offline, from the template in this install)
+  tutorkit adopt REPO      bring a tutorial repo tutorkit never made under the template
   tutorkit status [REPO]   which repos are behind the latest template release
   tutorkit update [REPO]   roll a template release into one repo or a whole fleet
   tutorkit check [REPO]    is a repo healthy (answers, notebooks, environments, configs, seeds, CI)
@@ -75,6 +76,36 @@ def build_parser() -> argparse.ArgumentParser:
         help="answer a template question (repeatable), e.g. --data project_title='Digits CNN'",
     )
     new.add_argument("--template-url", help=url_help)
+
+    adopt = commands.add_parser(
+        "adopt",
+        help="bring an existing tutorial repo under the template (CI, pre-commit, updates)",
+        description=(
+            "Add the template's infrastructure to a tutorial repo that tutorkit did not create: "
+            "the CI workflows, pre-commit and an answers file naming the template's git URL and "
+            f"the tag v{__version__}, in one commit. The answers are inferred from the repo "
+            "(README, origin remote, the notebooks' imports, Python version file, first "
+            "author) and can be given with --data and --framework. None of the repo's own files "
+            "changes (with --badge, the README gets a CI badge line under its first heading). "
+            "Refused, with nothing changed, when REPO is not a git repository's top folder, has "
+            "uncommitted changes, is already a tutorkit repo, or has a file where the template "
+            "puts one. Then `tutorkit check REPO` lists what remains to do."
+        ),
+    )
+    adopt.add_argument("repo", metavar="REPO", help="the tutorial repo (a git repository)")
+    adopt.add_argument("--framework", help="pytorch or tensorflow (default: from the imports)")
+    adopt.add_argument(
+        "--data",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="answer a template question (repeatable), e.g. --data github_owner=ada",
+    )
+    adopt.add_argument("--template-url", help=url_help)
+    adopt.add_argument(
+        "--badge", action="store_true", help="add the CI badge under the README's first heading"
+    )
+    _json_option(adopt)
 
     update = commands.add_parser(
         "update",
@@ -161,6 +192,25 @@ def _cmd_new(args) -> int:
     return 0
 
 
+def _cmd_adopt(args) -> int:
+    from tutorkit.adopt import adopt
+    from tutorkit.report import print_adoption, print_json, progress
+
+    with progress("Adopting", None):
+        result = adopt(
+            args.repo,
+            framework=args.framework,
+            data_pairs=args.data,
+            url_override=args.template_url,
+            badge=args.badge,
+        )
+    if args.json:
+        print_json([result.to_json()])
+    else:
+        print_adoption(result)
+    return 0
+
+
 def _cmd_update(args) -> int:
     import functools
 
@@ -240,11 +290,18 @@ def _cmd_check(args) -> int:
 
 INTERRUPTED = {
     "new": "nothing was created.",
+    "adopt": "nothing was changed.",
     "update": "every repo is either as it was or fully updated (see docs/fleet.md).",
     "status": "nothing was changed.",
     "check": "nothing was changed.",
 }
-COMMANDS = {"new": _cmd_new, "update": _cmd_update, "status": _cmd_status, "check": _cmd_check}
+COMMANDS = {
+    "new": _cmd_new,
+    "adopt": _cmd_adopt,
+    "update": _cmd_update,
+    "status": _cmd_status,
+    "check": _cmd_check,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

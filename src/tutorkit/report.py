@@ -97,6 +97,25 @@ def print_update_table(results) -> None:
         print("Updated repos have uncommitted changes: review them (git diff) and commit.")
 
 
+def print_adoption(result) -> None:
+    rows = [
+        [key, str(value), result.sources.get(key, "default")]
+        for key, value in result.answers.items()
+        if not key.startswith("_")
+    ]
+    _print_table(
+        f"tutorkit adopt {_repo_name(str(result.repo))}",
+        ["question", "answer", "from"],
+        rows,
+        [""] * len(rows),
+    )
+    files = ", ".join(result.added)
+    print(f"Added {len(result.added)} files in one commit ({result.commit[:12]}): {files}.")
+    if result.changed:
+        print(f"Changed: {', '.join(result.changed)} (the CI badge, as --badge asked).")
+    print(f"Next: tutorkit check {_repo_name(str(result.repo))} lists what remains to do.")
+
+
 def print_status_table(statuses) -> None:
     rows = [[_repo_name(s.repo), s.framework, s.version, s.latest, s.state] for s in statuses]
     styles = ["red" if s.error else "yellow" if s.behind else "" for s in statuses]

@@ -1,0 +1,353 @@
+"""``tutorkit adopt``: bring a tutorial repo that tutorkit never made under the template.
+
+Authors already have dozens of tutorial repos: notebooks with outputs, spaces in file names,
+nested folders, no environment files, no CI. ``adopt`` infers the template's answers from what
+the repo shows (its README, git remote, notebooks' imports, Python version file, first author),
+takes the rest from ``--data``/``--framework``, and renders the template's *infrastructure*
+layout (CI workflows, pre-commit, the answers file; never the starter's notebook, package or
+README) into the repo as new files, in one commit. None of the author's files changes, except
+the README's badge line with ``--badge``, and only then. Afterwards ``tutorkit status`` and
+``update``, plain ``copier update`` and Renovate treat the repo like any other: the answers file
+records ``layout: infrastructure``, so updates bring only template changes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import tempfile
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tutorkit.create import _unversioned, parse_data
+from tutorkit.errors import TutorkitError, UsageError, one_line
+from tutorkit.git import IDENTITY, git, is_git_root, run_git
+from tutorkit.repos import ANSWERS_FILE, write_answers_source
+from tutorkit.template import current_tag, embedded_template_dir, template_url
+
+SKIPPED = {".git", ".venv", "venv", "env", ".ipynb_checkpoints", "node_modules", "site-packages"}
+IMPORTS = {
+    "pytorch": re.compile(r"^\s*(?:import|from)\s+(?:torch|torchvision|lightning)\b", re.M),
+    "tensorflow": re.compile(r"^\s*(?:import|from)\s+(?:tensorflow|keras)\b", re.M),
+}
+GITHUB = re.compile(
+    r"^(?:https://github\.com/|git@github\.com:|ssh://git@github\.com/)"
+    r"(?P<owner>[A-Za-z0-9-]+)/(?P<repo>[A-Za-z0-9._-]+?)(?:\.git)?/?$"
+)
+PYTHONS = ("3.11", "3.12", "3.13")
+
+
+@dataclass
+class Adoption:
+    """What ``adopt`` did: the answers it used (and where each came from), the files it added."""
+
+    repo: Path
+    answers: dict[str, str] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    commit: str = ""
+
+    def to_json(self) -> dict:
+        return {
+            "repo": str(self.repo),
+            "answers": self.answers,
+            "sources": self.sources,
+            "added": self.added,
+            "changed": self.changed,
+            "commit": self.commit,
+        }
+
+
+def _files(repo: Path, suffix: str) -> list[Path]:
+    return sorted(
+        p
+        for p in repo.rglob(f"*{suffix}")
+        if p.is_file() and not SKIPPED & set(p.relative_to(repo).parts[:-1])
+    )
+
+
+def _code_of(path: Path) -> str:
+    """The code of a script, or of a notebook's code cells (a notebook that is not JSON: none)."""
+    text = path.read_text(encoding="utf-8", errors="replace")
+    if path.suffix != ".ipynb":
+        return text
+    import json
+
+    try:
+        cells = json.loads(text).get("cells", [])
+    except (ValueError, AttributeError):
+        return ""
+    return "\n".join(
+        "".join(c.get("source", ""))
+        for c in cells
+        if isinstance(c, dict) and c.get("cell_type") == "code"
+    )
+
+
+def infer_framework(repo: Path) -> tuple[str, str]:
+    """The framework most files import, and what showed it ("" when none or a tie)."""
+    counts = {name: 0 for name in IMPORTS}
+    for path in _files(repo, ".ipynb") + _files(repo, ".py"):
+        code = _code_of(path)
+        for name, pattern in IMPORTS.items():
+            counts[name] += bool(pattern.search(code))
+    ranked = sorted(counts.items(), key=lambda item: -item[1])
+    (best, n), (_, runner_up) = ranked[0], ranked[1]
+    if n == 0 or n == runner_up:
+        return "", ""
+    return best, f"imports in {n} notebook(s) and script(s)"
+
+
+def _readme(repo: Path) -> Path | None:
+    for name in ("README.md", "README.rst", "README.txt", "README"):
+        if (repo / name).is_file():
+            return repo / name
+    return None
+
+
+def infer_title_and_description(repo: Path) -> tuple[str, str, str]:
+    """The README's first heading and first paragraph, and the README's name."""
+    readme = _readme(repo)
+    if readme is None:
+        return "", "", ""
+    lines = readme.read_text(encoding="utf-8", errors="replace").splitlines()
+    title, description = "", ""
+    for index, line in enumerate(lines):
+        text = line.strip()
+        underlined = index + 1 < len(lines) and re.fullmatch(
+            r"(=+|-+|#+|\*+)", lines[index + 1].strip() or "x"
+        )
+        if not title and (text.startswith("# ") or (text and underlined)):
+            title = _plain(text.lstrip("#").strip())
+            continue
+        if title and text and not text.startswith(("#", "[![", "<", "=", "-", "!", "|", "```")):
+            description = _plain(text)
+            break
+    return title, description[:200], readme.name
+
+
+def _plain(text: str) -> str:
+    text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", text)  # links and images: their text
+    text = re.sub(r"[*_`]+", "", text)
+    return " ".join(text.split()).rstrip(" #")
+
+
+def infer_python(repo: Path) -> tuple[str, str]:
+    """The Python version the repo names, if it is one the template offers."""
+    candidates = []
+    if (repo / ".python-version").is_file():
+        candidates.append((".python-version", (repo / ".python-version").read_text()))
+    if (repo / "runtime.txt").is_file():
+        candidates.append(("runtime.txt", (repo / "runtime.txt").read_text()))
+    if (repo / "pyproject.toml").is_file():
+        match = re.search(
+            r"requires-python\s*=\s*[\"']([^\"']+)", (repo / "pyproject.toml").read_text()
+        )
+        if match:
+            candidates.append(("pyproject.toml", match.group(1)))
+    for source, text in candidates:
+        match = re.search(r"3\.(\d+)", text)
+        if match and f"3.{match.group(1)}" in PYTHONS:
+            return f"3.{match.group(1)}", source
+    return "", ""
+
+
+def infer_license(repo: Path) -> tuple[str, str]:
+    for name in ("LICENSE", "LICENSE.md", "LICENSE.txt", "COPYING"):
+        path = repo / name
+        if path.is_file():
+            text = path.read_text(encoding="utf-8", errors="replace")
+            if "Apache License" in text:
+                return "Apache-2.0", name
+            if "Permission is hereby granted, free of charge" in text:
+                return "MIT", name
+            if "Redistribution and use in source and binary forms" in text and "3." in text:
+                return "BSD-3-Clause", name
+    return "", ""
+
+
+def infer(repo: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """Answers the repo shows, and where each came from."""
+    answers, sources = {}, {}
+
+    def found(key: str, value: str, source: str) -> None:
+        if value:
+            answers[key], sources[key] = value, source
+
+    title, description, readme = infer_title_and_description(repo)
+    found("project_title", title, f"{readme}'s first heading")
+    found("description", description, f"{readme}'s first paragraph")
+    if "project_title" not in answers:
+        words = re.split(r"[-_\s]+", repo.name)
+        found("project_title", " ".join(w.capitalize() for w in words if w), "the folder's name")
+    remote = run_git(["-C", str(repo), "remote", "get-url", "origin"]).stdout.strip()
+    match = GITHUB.match(remote)
+    if match:
+        found("github_owner", match["owner"], "the origin remote")
+        found("repo_name", match["repo"], "the origin remote")
+    else:
+        found(
+            "repo_name",
+            repo.name if re.fullmatch(r"[A-Za-z0-9._-]+", repo.name) else "",
+            "the folder's name",
+        )
+    found(*(("framework", *infer_framework(repo))))
+    found(*(("python_version", *infer_python(repo))))
+    found(*(("license", *infer_license(repo))))
+    first = run_git(["-C", str(repo), "log", "--reverse", "--format=%an"]).stdout.splitlines()
+    found("author_name", first[0].strip() if first else "", "the first commit's author")
+    branch = run_git(["-C", str(repo), "symbolic-ref", "--quiet", "--short", "HEAD"]).stdout.strip()
+    found("default_branch", branch, "the current branch")
+    return answers, sources
+
+
+def _refusal(repo: Path) -> str:
+    if not repo.is_dir():
+        return f"{repo} is not a folder: give the path of a tutorial repo"
+    if not is_git_root(repo):
+        return f"{repo} is not the top folder of a git repository: run git init and commit first"
+    if run_git(["-C", str(repo), "rev-parse", "--verify", "--quiet", "HEAD"]).returncode != 0:
+        return f"{repo} has no commit yet: commit the tutorial first"
+    if (repo / ANSWERS_FILE).exists():
+        return f"{repo} already has {ANSWERS_FILE}: it is a tutorkit repo (tutorkit update it)"
+    status = git(
+        repo, "--no-optional-locks", "status", "--porcelain", "-z", "--untracked-files=all"
+    )
+    dirty = [e[3:] for e in status.split("\0") if len(e) > 3]
+    if dirty:
+        return (
+            f"{repo} has uncommitted changes ({', '.join(dirty[:3])}): commit or stash them first"
+        )
+    return ""
+
+
+def _render(data: dict, dest: Path) -> None:
+    import copier
+    from copier.errors import CopierError
+
+    template_dir = embedded_template_dir()
+    with tempfile.TemporaryDirectory(prefix="tutorkit-adopt-") as tmp:
+        source = _unversioned(template_dir, Path(tmp) / "template")
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                copier.run_copy(
+                    str(source), dest, data=data, defaults=True, quiet=True, unsafe=False
+                )
+        except (CopierError, ValueError, TypeError) as exc:
+            raise UsageError(f"{one_line(exc).rstrip('.')}; nothing was changed.") from exc
+
+
+def _badge_line(answers: dict) -> str:
+    workflow = (
+        f"https://github.com/{answers['github_owner']}/{answers['repo_name']}"
+        "/actions/workflows/notebooks.yml"
+    )
+    return f"[![notebooks]({workflow}/badge.svg)]({workflow})\n"
+
+
+def adopt(
+    repo_arg: str,
+    *,
+    framework: str | None = None,
+    data_pairs: list[str] = (),
+    url_override: str | None = None,
+    badge: bool = False,
+) -> Adoption:
+    """Add the template's infrastructure to ``repo_arg`` in one commit; change nothing else."""
+    repo = Path(repo_arg).expanduser().resolve()
+    why = _refusal(repo)
+    if why:
+        raise TutorkitError(why + ".")
+    given = parse_data(list(data_pairs), embedded_template_dir())
+    if framework:
+        given["framework"] = framework
+    inferred, sources = infer(repo)
+    answers = {**inferred, **given, "layout": "infrastructure"}
+    for key in given:
+        sources[key] = "--framework" if key == "framework" and framework else "--data"
+    sources["layout"] = "tutorkit adopt"
+    if "framework" not in answers:
+        raise UsageError(
+            "The notebooks' imports do not tell PyTorch from TensorFlow: "
+            "pass --framework pytorch or --framework tensorflow."
+        )
+    result = Adoption(repo, answers=dict(answers), sources=sources)
+    readme = _readme(repo)
+    if badge and (readme is None or readme.suffix != ".md" or "github_owner" not in answers):
+        raise UsageError(
+            "--badge needs a README.md and a github.com origin remote (or --data github_owner=...)."
+        )
+    with tempfile.TemporaryDirectory(prefix="tutorkit-adopt-") as tmp:
+        render = Path(tmp) / "render"
+        _render(answers, render)
+        write_answers_source(render / ANSWERS_FILE, template_url(url_override), current_tag())
+        added = sorted(p.relative_to(render).as_posix() for p in render.rglob("*") if p.is_file())
+        taken = [path for path in added if os.path.lexists(repo / path)]
+        if taken:
+            raise TutorkitError(
+                f"{repo} already has {', '.join(taken)}, which the template provides: rename or "
+                "remove it, commit, and adopt again; nothing was changed."
+            )
+        result.added = added
+        result.answers = _recorded_answers(render / ANSWERS_FILE)
+        _land(repo, render, added, readme if badge else None, result)
+    return result
+
+
+def _recorded_answers(path: Path) -> dict[str, str]:
+    import yaml
+
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return {str(k): str(v) for k, v in data.items()}
+
+
+def _land(
+    repo: Path, render: Path, added: list[str], readme: Path | None, result: Adoption
+) -> None:
+    """Copy the new files in and commit them; on any failure take them out again."""
+    written: list[Path] = []
+    made: list[Path] = []
+    original_readme = readme.read_bytes() if readme else None
+    try:
+        for rel in added:
+            target = repo / rel
+            for folder in reversed(target.parents):
+                if not folder.exists():
+                    folder.mkdir()
+                    made.append(folder)
+            with open(target, "xb") as handle:  # never replaces a file
+                handle.write((render / rel).read_bytes())
+            written.append(target)
+        if readme is not None:
+            _add_badge(readme, _badge_line(result.answers))
+            result.changed.append(readme.name)
+        paths = added + result.changed
+        git(repo, "add", "--", *paths)
+        message = f"Adopt the tutorkit template {current_tag()} (infrastructure only)"
+        commit = ("commit", "--quiet", "--no-verify", "-m", message, "--", *paths)
+        if run_git(["-C", str(repo), *commit]).returncode != 0:
+            git(repo, *IDENTITY, *commit)
+        result.commit = git(repo, "rev-parse", "HEAD").strip()
+    except BaseException:
+        git(repo, "reset", "--quiet", "--", *added, check=False)
+        for path in written:
+            path.unlink(missing_ok=True)
+        for folder in reversed(made):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        if readme is not None and original_readme is not None:
+            readme.write_bytes(original_readme)
+            git(repo, "reset", "--quiet", "--", readme.name, check=False)
+        raise
+
+
+def _add_badge(readme: Path, line: str) -> None:
+    """Put the CI badge right under the README's first heading."""
+    lines = readme.read_text(encoding="utf-8").splitlines(keepends=True)
+    at = next((i + 1 for i, text in enumerate(lines) if text.startswith("# ")), 0)
+    lines[at:at] = ["\n", line] if at else [line, "\n"]
+    readme.write_text("".join(lines), encoding="utf-8")

@@ -347,18 +347,23 @@ def test_preview_equals_the_outcome_for_every_class(make_repo, tk):
     assert merged.cells[-1].source.endswith("A last word from the author.")
 
 
-def test_a_refused_repo_is_refused_by_the_preview_too(make_repo, tk):
+@pytest.mark.parametrize("kind", ["a symbolic link", "a folder"])
+def test_a_refused_repo_is_refused_by_the_preview_too(make_repo, tk, kind):
     repo = make_repo()
     target = repo / "src" / package(repo) / "engine.py"
     target.unlink()
-    target.symlink_to("model.py")
-    commit_all(repo, "engine.py is a link now")
+    if kind == "a folder":
+        target.mkdir()
+        (target / "keep.py").write_text("x = 1\n")
+    else:
+        target.symlink_to("model.py")
+    commit_all(repo, f"engine.py is {kind} now")
     before = snapshot(repo)
     _, preview = update_one_repo(tk, repo, "--dry-run")
     code, result = update_one_repo(tk, repo)
     assert code == 1 and preview["result"] == result["result"] == "refused"
     assert preview["reason"] == result["reason"]
-    assert "engine.py is a symbolic link here" in result["reason"]
+    assert f"engine.py is {kind} here" in result["reason"]
     assert snapshot(repo) == before
 
 

@@ -170,7 +170,20 @@ def edit_engine(repo: Path) -> dict[str, str]:
     return {f"src/{package}/engine.py": hashlib.sha256(content).hexdigest()}
 
 
-@pytest.mark.parametrize("edit", [save_notes, edit_config, edit_engine])
+def stage_an_edit(repo: Path) -> dict[str, str]:
+    changed = edit_config(repo)
+    git(repo, "add", "configs/default.yaml")
+    return changed
+
+
+def make_a_commit(repo: Path) -> dict[str, str]:
+    git(repo, "commit", "--quiet", "--allow-empty", "-m", "A commit made mid-update")
+    return {}
+
+
+@pytest.mark.parametrize(
+    "edit", [save_notes, edit_config, edit_engine, stage_an_edit, make_a_commit]
+)
 def test_an_edit_saved_just_before_landing_refuses_the_repo(fleet, updated_files, edit):
     [repo] = fleet(1)
     before = hashes(repo)
@@ -206,16 +219,19 @@ def test_an_edit_saved_at_any_moment_is_never_lost(fleet, updated_files, edit, o
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
-@pytest.mark.parametrize("offset", [0.3, 1.2, 2.5])
-def test_ctrl_c_leaves_each_repo_as_it_was_or_updated(fleet, updated_files, offset, jobs):
+@pytest.mark.parametrize(
+    ("signum", "offset"),
+    [(signal.SIGINT, 0.3), (signal.SIGINT, 1.2), (signal.SIGINT, 2.5), (signal.SIGTERM, 1.5)],
+)
+def test_ctrl_c_leaves_each_repo_as_it_was_or_updated(fleet, updated_files, signum, offset, jobs):
     repos = fleet(3)
     before = hashes(repos[0])
     proc, tag = start("update", fleet.root, "--jobs", jobs, "--json")
     time.sleep(offset)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(signum)
     out, err = proc.communicate(timeout=120)
     if not out:  # interrupted while Python was still starting: nothing ran
-        assert proc.returncode in (-signal.SIGINT, 130), err
+        assert proc.returncode in (-signum, 130), err
         assert all(hashes(repo) == before for repo in repos)
         return
     assert proc.returncode in (0, 130), (err, out)
@@ -260,6 +276,9 @@ def test_a_kill_while_landing_is_undone_by_the_next_run(fleet, updated_files):
     assert killed.returncode == -signal.SIGKILL
     assert hashes(repo) not in (before, updated_files)  # caught half-way: two files moved
     assert "txn" in leftovers(repo)
+    status = tutorkit("status", repo, "--json")  # status only reads: it reports, and says how
+    assert "an update was killed while it wrote files" in json.loads(status.stdout)[0]["error"]
+    assert "txn" in leftovers(repo)
     preview = tutorkit("update", repo, "--dry-run", "--json")
     [result] = json.loads(preview.stdout)
     assert "undone" in " ".join(result["notes"])
@@ -267,6 +286,26 @@ def test_a_kill_while_landing_is_undone_by_the_next_run(fleet, updated_files):
     assert leftovers(repo) == []
     assert tutorkit("update", repo).returncode == 0
     assert hashes(repo) == updated_files
+
+
+def git_commands(trace: Path) -> list[list[str]]:
+    """The argv of every git process a GIT_TRACE2_EVENT file recorded."""
+    events = [json.loads(line) for line in trace.read_text().splitlines()]
+    return [e["argv"] for e in events if e.get("event") == "start"]
+
+
+def test_an_update_never_resets_or_cleans_and_fetches_the_template_once(fleet, tmp_path):
+    """GIT_TRACE2 records every git process, the workers' included."""
+    repos = fleet(3)
+    save_notes(repos[0])  # this one is refused: uncommitted changes
+    trace = tmp_path / "trace.json"
+    done = tutorkit("update", fleet.root, "--jobs", "2", env={"GIT_TRACE2_EVENT": str(trace)})
+    assert done.returncode == 1, done.stderr
+    commands = git_commands(trace)
+    assert not [c for c in commands if len(c) > 1 and {"reset", "clean", "stash"} & set(c)]
+    assert not [c for c in commands if "checkout" in c]
+    served = [c for c in commands if "upload-pack" in " ".join(c[:2])]
+    assert len(served) == 1, served  # one fetch of the template for the whole fleet
 
 
 # --- Two runs at once --------------------------------------------------------------------------

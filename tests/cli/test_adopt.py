@@ -73,6 +73,7 @@ def keras_repo(root: Path) -> Path:
         "Keras Course\n============\n\nHands-on Keras, one notebook a week.\n"
     )
     (repo / "requirements.txt").write_text("tensorflow\nmatplotlib\n")
+    (repo / "LICENSE").write_text("                                 Apache License\n")
     (repo / ".python-version").write_text("3.12.4\n")
     git(root, "init", "--quiet", str(repo))
     git(repo, "remote", "add", "origin", "git@github.com:bob/keras-course.git")
@@ -124,6 +125,9 @@ def adopt(tk, repo, template, *args):
                 "github_owner": "bob",
                 "repo_name": "keras-course",
                 "python_version": "3.12",
+                "license": "Apache-2.0",
+                "author_name": "Tutorkit Tests",
+                "default_branch": "main",
             },
         ),
     ],
@@ -174,6 +178,13 @@ def test_an_adopted_repo_takes_template_releases_and_only_them(tmp_path, tk, tem
     done = plain_copier_update(twin, "--vcs-ref", NEW)
     assert done.returncode == 0, done.stderr
     assert hashes(twin) == now
+
+
+def test_the_table_says_where_each_answer_came_from(tmp_path, tk, template):
+    code, out, err = tk("adopt", lecture_repo(tmp_path), "--template-url", template)
+    assert code == 0, err
+    assert "the origin remote" in out and "README.md's first heading" in out
+    assert "Next: tutorkit check" in out
 
 
 def test_check_lists_what_remains_to_do(tmp_path, tk, template):

@@ -177,6 +177,37 @@ def not_updated(plan: RepoPlan, why: str) -> UpdateResult:
 
 
 def _update(plan: RepoPlan, options: Options, trees: Trees, result: UpdateResult) -> UpdateResult:
+    stop = _before_locking(plan, options, result)
+    if stop is not None:
+        return stop
+    repo = plan.repo
+    with repo_lock(repo) as folder:
+        note = recover(repo, folder)
+        if note:
+            result.notes.append(note)
+        why = _unfit(repo, options)
+        if why:
+            return _refuse(result, why)
+        snapshot = Snapshot.take(repo)
+        with work_folder(folder) as work:
+            result.files = compute(repo, plan, work, trees, from_head=bool(options.branch))
+            result.notes += _package_notes(repo, plan, result.files)
+            refused = [f for f in result.files if f.change is Change.REFUSED]
+            if refused:
+                return _refuse(result, "; ".join(f.detail for f in refused))
+            result.outcome = Outcome.CONFLICTS if result.conflicts else Outcome.UPDATED
+            if options.dry_run:
+                return result
+            writes, index_info = _writes(repo, result.files, index=not options.branch)
+            if options.branch:
+                _commit_on_branch(repo, work, options.branch, writes, _message(result), result)
+            else:
+                land(repo, folder, snapshot, writes, index_info, on_landed=result)
+    return result
+
+
+def _before_locking(plan: RepoPlan, options: Options, result: UpdateResult) -> UpdateResult | None:
+    """The result when the plan alone settles the repo's fate (None: go on and update it)."""
     repo = plan.repo
     if not repo.is_dir():
         return _refuse(result, "not a directory")
@@ -194,39 +225,22 @@ def _update(plan: RepoPlan, options: Options, trees: Trees, result: UpdateResult
         return _refuse(result, f"it is at {plan.version}, newer than {plan.target} (no downgrades)")
     if options.branch and git(repo, "branch", "--list", "--", options.branch).strip():
         return _refuse(result, f"branch {options.branch} already exists")
-    with repo_lock(repo) as folder:
-        note = recover(repo, folder)
-        if note:
-            result.notes.append(note)
-        if not options.branch:
-            dirty = _uncommitted(repo)
-            if dirty:
-                return _refuse(
-                    result, f"uncommitted changes in {dirty} (commit or stash them first)"
-                )
-        stale = _stale_markers(repo)
-        if stale:
-            return _refuse(
-                result,
-                f"{stale} still holds conflict markers from an earlier update: resolve them, "
-                "commit, and update again",
-            )
-        snapshot = Snapshot.take(repo)
-        with work_folder(folder) as work:
-            result.files = compute(repo, plan, work, trees, from_head=bool(options.branch))
-            result.notes += _package_notes(repo, plan, result.files)
-            refused = [f for f in result.files if f.change is Change.REFUSED]
-            if refused:
-                return _refuse(result, "; ".join(f.detail for f in refused))
-            result.outcome = Outcome.CONFLICTS if result.conflicts else Outcome.UPDATED
-            if options.dry_run:
-                return result
-            writes, index_info = _writes(repo, result.files, index=not options.branch)
-            if options.branch:
-                _commit_on_branch(repo, work, options.branch, writes, _message(result), result)
-            else:
-                land(repo, folder, snapshot, writes, index_info, on_landed=result)
-    return result
+    return None
+
+
+def _unfit(repo: Path, options: Options) -> str:
+    """Why the repo, as it is now, cannot take an update ("" when it can)."""
+    if not options.branch:
+        dirty = _uncommitted(repo)
+        if dirty:
+            return f"uncommitted changes in {dirty} (commit or stash them first)"
+    stale = _stale_markers(repo)
+    if stale:
+        return (
+            f"{stale} still holds conflict markers from an earlier update: resolve them, "
+            "commit, and update again"
+        )
+    return ""
 
 
 def _uncommitted(repo: Path) -> str:

@@ -4,7 +4,7 @@ GitHub cannot be reached from the tests, so each step's `run:` script is taken f
 rendered workflow file and executed with bash (GitHub's `bash --noprofile --norc -eo pipefail`)
 or Python (`shell: python`), in a real git repo with a local bare remote, with the environment
 the step declares filled in as GitHub would fill it. `gh` is replaced on PATH by a recording
-stand-in (tests/template/gh_stand_in.py) that keeps issues, labels, workflows and commit
+stand-in (tests/gh_stand_in.py) that keeps issues, labels, workflows and commit
 statuses with GitHub's field names, so each test asserts the exact calls. Copier, git, pytest,
 nbmake and pre-commit are the real ones. EXERCISED lists which test runs each `run:` step; a
 step that no test runs fails `test_every_run_step_is_exercised`.
@@ -25,6 +25,7 @@ import nbformat
 import pytest
 import yaml
 from gh_stand_in import GhStandIn
+from github_server import workflow as workflow_entry
 from support import VARIANTS, copy_template, git
 from test_workflows import load
 
@@ -335,7 +336,7 @@ def test_update_with_workflow_token_holds_back_workflow_changes_then_lands_them(
     git(repo, "commit", "--quiet", "-m", "Update from the tutorkit template (v1.0.0 -> v1.1.0)")
     git(repo, "push", "--quiet", "origin", "template-update")
     head = git(repo, "rev-parse", "HEAD")
-    gh = GhStandIn(tmp_path, REPO, workflows=[workflow_entry(1, "notebooks.yml", "active")])
+    gh = GhStandIn(tmp_path, REPO, workflows=[workflow_entry(1, "notebooks.yml", "active", REPO)])
     dispatch = step(repo, "template-update.yml", "update", "Run the notebooks on the pull request")
     assert "steps.update.outputs.dispatch == 'true'" in dispatch["if"]
     for operation in ("created", "updated"):
@@ -426,23 +427,6 @@ def test_held_back_changes_without_a_pull_request_fail_the_run(variants, tmp_pat
     assert done.returncode == 1
     assert done.stdout.startswith("::error::The template's workflow changes (v1.0.0 -> v1.1.0)")
     assert "tutorkit update" in done.stdout
-
-
-def workflow_entry(number: int, name: str, state: str, path: str = "") -> dict:
-    """A workflow as GET /repos/{owner}/{repo}/actions/workflows lists it."""
-    path = path or f".github/workflows/{name}"
-    return {
-        "id": number,
-        "node_id": f"W_{number}",
-        "name": name.removesuffix(".yml"),
-        "path": path,
-        "state": state,
-        "created_at": "2026-01-05T10:00:00Z",
-        "updated_at": "2026-01-05T10:00:00Z",
-        "url": f"https://api.github.com/repos/{REPO}/actions/workflows/{number}",
-        "html_url": f"https://github.com/{REPO}/blob/main/{path}",
-        "badge_url": f"https://github.com/{REPO}/workflows/{name}/badge.svg",
-    }
 
 
 # --- notebooks: the dispatched run's commit status ---
@@ -640,12 +624,10 @@ def test_keep_alive_enables_each_workflow_not_disabled_by_hand(repo, tmp_path):
     assert job["permissions"] == {"actions": "write"}
     assert job["if"] == "github.event_name == 'schedule'"
     listed = [
-        workflow_entry(11, "notebooks.yml", "active"),
-        workflow_entry(12, "template-update.yml", "disabled_inactivity"),
-        workflow_entry(13, "dependency-drift.yml", "disabled_manually"),
-        workflow_entry(
-            14, "pages-build-deployment", "active", path="dynamic/pages/pages-build-deployment"
-        ),
+        workflow_entry(11, "notebooks.yml", "active", REPO),
+        workflow_entry(12, "template-update.yml", "disabled_inactivity", REPO),
+        workflow_entry(13, "dependency-drift.yml", "disabled_manually", REPO),
+        workflow_entry(14, "pages", "active", REPO, path="dynamic/pages/pages-build-deployment"),
     ]
     gh = GhStandIn(tmp_path, REPO, workflows=listed)
     (found,) = job["steps"]

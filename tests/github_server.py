@@ -86,8 +86,12 @@ def issue(number: int, slug: str, title: str, labels: list[str], is_pull: bool =
 class FakeGitHub:
     """`repos`: slug -> {"workflows", "runs", "pulls", "statuses", "check_runs", "issues"}."""
 
-    def __init__(self, repos: dict, delay: float = 0.0, rate_limited: bool = False):
+    def __init__(
+        self, repos: dict, delay: float = 0.0, rate_limited: bool = False, forbidden: str = ""
+    ):
+        """`forbidden`: a path ending answered 403, as for a token without that permission."""
         self.repos, self.delay, self.rate_limited = repos, delay, rate_limited
+        self.forbidden = forbidden
         self.requests: list[tuple[str, str, dict, str]] = []  # method, path, query, auth
         self.in_flight = self.most_in_flight = 0
         self.lock = threading.Lock()
@@ -153,6 +157,9 @@ class FakeGitHub:
                 {"message": "API rate limit exceeded for user ID 1.", "documentation_url": DOCS},
                 limit,
             )
+        if self.forbidden and path.endswith(self.forbidden):
+            message = "Resource not accessible by personal access token"
+            return 403, {"message": message, "documentation_url": DOCS}, {}
         match = re.fullmatch(r"/repos/([^/]+/[^/]+)(/.*)", path)
         repo = self.repos.get(match[1]) if match else None
         if repo is None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from tutorkit.errors import one_line
 from tutorkit.repos import ANSWERS_FILE
-from tutorkit.template import known_frameworks, parse_version, template_url
+from tutorkit.template import DEFAULT_TEMPLATE_URL, known_frameworks, parse_version, template_url
 
 DOCS_URL = "https://tutorkit.github.io/tutorkit/checks/"  # docs/checks.md, built by mkdocs
 URL_PATTERN = re.compile(r"^(https?|ssh|git|file)://\S+$|^git@[^:\s]+:\S+$|^g[hl]:\S+$")
@@ -101,8 +101,17 @@ class AnswersValid(Rule):
         return found
 
 
-def source_problem(src: str) -> str | None:
+def _url_to_record() -> str:
+    """The template URL to suggest: the configured one, unless it has a problem itself."""
+    url = template_url()
+    return (
+        url if source_problem(url, suggest=DEFAULT_TEMPLATE_URL) is None else DEFAULT_TEMPLATE_URL
+    )
+
+
+def source_problem(src: str, suggest: str = "") -> str | None:
     """Why Copier or Renovate cannot update from template source ``src`` on every machine."""
+    suggest = suggest or _url_to_record()
     if (shortcut := re.match(r"^(gh|gl):/*(\S+?)(\.git)?/*$", src)) and shortcut[
         1
     ] in SHORTCUT_HOSTS:
@@ -120,14 +129,14 @@ def source_problem(src: str) -> str | None:
         where = f"{src!r} is a folder on one machine"
         if not re.search(r"\.git/?$", src) and not src.startswith("git+"):
             where += ", and without `.git` at its end Copier reads it as a plain folder, not git"
-        return f"_src_path {where}: record the template's https URL ({template_url()})"
+        return f"_src_path {where}: record the template's https URL ({suggest})"
     if not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", src) and not re.match(
         r"^[^/\s]+@[^:\s]+:", src
     ):
         kind = "an absolute" if src.startswith("/") else "a relative"
         return (
             f"_src_path {src!r} is {kind} local path, which no other machine can update from: "
-            f"record the template's https URL ({template_url()})"
+            f"record the template's https URL ({suggest})"
         )
     return None
 

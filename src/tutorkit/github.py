@@ -60,6 +60,14 @@ class StopAll(TutorkitError):
     """A failure every other request would meet too (token, rate limit, network): stop."""
 
 
+class Refused(TutorkitError):
+    """GitHub answered one request with an HTTP error (its status in ``code``)."""
+
+    def __init__(self, message: str, code: int):
+        super().__init__(message)
+        self.code = code
+
+
 def find_token() -> str:
     """A GitHub token: GH_TOKEN, GITHUB_TOKEN, else what `gh auth token` prints."""
     for name in TOKEN_ENVS:
@@ -107,7 +115,6 @@ class Client:
 
     def __init__(self, token: str, base: str):
         self.token, self.base = token, base
-        self.requests = 0
 
     def get(self, path: str, **query) -> object:
         return self._request("GET", path, query)
@@ -128,7 +135,6 @@ class Client:
                 "User-Agent": f"tutorkit/{__version__}",
             },
         )
-        self.requests += 1
         try:
             with urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # noqa: S310
                 body = response.read()
@@ -143,6 +149,7 @@ class Client:
         return json.loads(body) if body.strip() else None
 
     def _explain(self, error: urllib.error.HTTPError, method: str, path: str) -> TutorkitError:
+        """The sentence for an HTTP error: StopAll when every request would fail alike."""
         try:
             message = json.loads(error.read() or b"{}").get("message", "")
         except (ValueError, AttributeError):
@@ -168,12 +175,14 @@ class Client:
                 "GitHub asks to slow down (secondary rate limit): wait a minute and retry."
             )
         if error.code == 404:
-            return TutorkitError(
+            return Refused(
                 "GitHub has no such repository, or the token cannot see it (404 on "
-                f"{method} {path})"
+                f"{method} {path})",
+                404,
             )
-        return TutorkitError(
-            f"GitHub answered {error.code} to {method} {path}: {one_line(message) or error.reason}"
+        return Refused(
+            f"GitHub answered {error.code} to {method} {path}: {one_line(message) or error.reason}",
+            error.code,
         )
 
 
@@ -223,12 +232,22 @@ class GitHubHealth:
 
 
 def _checks(client: Client, slug: str, sha: str) -> dict:
-    """Counts of the commit's check runs and commit statuses: passed, failing, pending."""
+    """Counts of the commit's commit statuses and check runs: passed, failing, pending.
+
+    GitHub gives fine-grained tokens no Checks permission: where such a token may not read a
+    private repo's check runs (403), only the statuses are counted and `check_runs` says so.
+    """
     statuses = client.get(f"/repos/{slug}/commits/{sha}/status")["statuses"]
-    runs = client.get(f"/repos/{slug}/commits/{sha}/check-runs", per_page=100)["check_runs"]
     outcomes = [s["state"] for s in statuses]
+    counts = {"passed": 0, "failing": 0, "pending": 0, "check_runs": "read"}
+    try:
+        runs = client.get(f"/repos/{slug}/commits/{sha}/check-runs", per_page=100)["check_runs"]
+    except Refused as refused:
+        if refused.code != 403:
+            raise
+        counts["check_runs"] = "not readable with this token"
+        runs = []
     outcomes += [r["conclusion"] if r["status"] == "completed" else r["status"] for r in runs]
-    counts = {"passed": 0, "failing": 0, "pending": 0}
     for outcome in outcomes:
         kind = "passed" if outcome in PASSING else "pending" if outcome in PENDING else "failing"
         counts[kind] += 1

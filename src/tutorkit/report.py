@@ -85,7 +85,11 @@ def github_columns(health) -> list[str]:
     pull = health.update_pull_request
     update = ""
     if pull:
-        counts = ", ".join(f"{n} {kind}" for kind, n in pull["checks"].items() if n) or "none"
+        checks = pull["checks"]
+        counts = [f"{checks[kind]} {kind}" for kind in ("passed", "failing", "pending")]
+        counts = ", ".join(c for c in counts if not c.startswith("0 ")) or "none"
+        if checks["check_runs"] != "read":
+            counts += f" (check runs {checks['check_runs']})"
         update = f"#{pull['number']}{' (draft)' if pull['draft'] else ''} checks: {counts}"
     issues = ", ".join(f"#{i['number']} {i['label']}" for i in health.tracking_issues)
     return [workflow, weekly, update, issues]

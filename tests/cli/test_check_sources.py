@@ -83,3 +83,21 @@ def test_an_answers_file_without_a_source_skips(make_repo, tk):
     commit_all(repo, "No source")
     _, results = check(tk, repo)
     assert results["TK110"]["result"] == "skip" and "see TK101" in results["TK110"]["problems"][0]
+
+
+@pytest.mark.parametrize(
+    ("configured", "suggested"),
+    [
+        ("https://git.example.org/me/tutorkit.git", "https://git.example.org/me/tutorkit.git"),
+        ("file:///srv/templates/tutorkit.git", DEFAULT_TEMPLATE_URL),  # itself local: not that
+    ],
+)
+def test_the_url_to_record_is_the_configured_template_url(
+    make_repo, tk, monkeypatch, configured, suggested
+):
+    """TUTORKIT_TEMPLATE_URL names the canonical URL, unless it is local itself."""
+    monkeypatch.setenv("TUTORKIT_TEMPLATE_URL", configured)
+    _, results = check(tk, with_source(make_repo(), "file:///elsewhere/tutorkit.git"))
+    assert results["TK110"]["problems"][0].endswith(
+        f"record the template's https URL ({suggested})"
+    )

@@ -155,7 +155,7 @@ def test_status_github_reports_each_repo(make_repo, tk, github):
         "html_url": "https://github.com/ada/dormant/pull/7",
         "draft": False,
         "head_sha": HEAD,
-        "checks": {"passed": 1, "failing": 1, "pending": 1},
+        "checks": {"passed": 1, "failing": 1, "pending": 1, "check_runs": "read"},
     }
     assert [(i["number"], i["label"]) for i in dormant["tracking_issues"]] == [
         (3, "notebooks-failing"),
@@ -231,6 +231,29 @@ def test_status_github_table(make_repo, tk, github):
         "",
         "",
     ]
+
+
+def test_check_runs_a_fine_grained_token_cannot_read(make_repo, tk, github):
+    """GitHub gives fine-grained tokens no Checks permission: a 403 on check runs leaves the
+    commit statuses counted and says so; everything else is reported as usual."""
+    on_github(make_repo("dormant"), "https://github.com/ada/dormant.git")
+    github({"ada/dormant": dormant_repo("ada/dormant")}, forbidden="/check-runs")
+    code, out, _ = tk("status", make_repo.fleet, "--github", "--json")
+    health = rows(out)["dormant"]["github"]
+    assert health["error"] == ""
+    assert health["update_pull_request"]["checks"] == {
+        "passed": 0,
+        "failing": 1,
+        "pending": 0,
+        "check_runs": "not readable with this token",
+    }
+    from tutorkit.github import GitHubHealth
+    from tutorkit.report import github_columns
+
+    fields = {k: v for k, v in health.items() if k != "attention"}
+    assert github_columns(GitHubHealth(**fields))[2] == (
+        "#7 checks: 1 failing (check runs not readable with this token)"
+    )
 
 
 def test_asks_repos_at_the_same_time(make_repo, tk, github):

@@ -26,7 +26,7 @@ import pytest
 import yaml
 from gh_stand_in import GhStandIn
 from github_server import workflow as workflow_entry
-from support import VARIANTS, copy_template, git
+from support import CHECKOUT, VARIANTS, copy_template, git
 from test_workflows import load
 
 REPO = "ada/digits-cnn"
@@ -413,6 +413,35 @@ def test_update_report_names_conflicts_and_quotes_the_changelog(releases, tmp_pa
     assert "#### v1.1.0" in notes and "v1.0.0" not in notes
 
 
+def test_report_says_when_the_changelog_cannot_be_read(variants, tmp_path):
+    """A `gh:` source (see TK110) cannot be cloned: the body says so instead of going quiet."""
+    repo = published(variants[VARIANTS[0]], tmp_path)
+    answers = repo / ".copier-answers.yml"
+    text = re.sub(
+        r"^_src_path: .*$", "_src_path: gh:tutorkit/tutorkit", answers.read_text(), flags=re.M
+    )
+    answers.write_text(text)
+    git(repo, "commit", "--quiet", "-am", "A gh: source")
+    answers.write_text(re.sub(r"^_commit: .*$", "_commit: v9.9.9", text, flags=re.M))
+    env = actions_env(tmp_path)
+    report = step(repo, "template-update.yml", "update", "Report the update")
+    done = run_step(report, repo, {"OWN_TOKEN": "false"}, env)
+    assert done.returncode == 0, done.stderr
+    body = Path(outputs(env)["body"]).read_text()
+    assert "The template's changelog could not be read from `gh:tutorkit/tutorkit` (" in body
+    assert "### What changed in the template" not in body
+
+
+def test_the_pull_request_links_to_the_token_set_up():
+    """The held-back section links to the docs section that explains the token set-up."""
+    script = (CHECKOUT / "templates/project/.github/scripts/template_update.py").read_text()
+    (url,) = re.findall(r'TOKEN_DOCS = "([^"]+)"', script)
+    page, _, anchor = url.removeprefix("https://tutorkit.github.io/tutorkit/").partition("/#")
+    assert re.search(
+        rf"^#+ .*\{{#{anchor}\}}$", (CHECKOUT / "docs" / f"{page}.md").read_text(), re.M
+    )
+
+
 def test_held_back_changes_without_a_pull_request_fail_the_run(variants, tmp_path):
     """Held-back workflow changes and nothing else to propose: the run fails, never silent."""
     found = step(
@@ -515,7 +544,13 @@ def test_one_tracking_issue_opened_updated_and_closed(repo, tmp_path):
         "group": "tracking-issue-notebooks-failing",
         "cancel-in-progress": False,
     }
-    assert job["needs"] == ["hygiene", "pip", "conda"] and job["if"].startswith("always() && ")
+    assert job["needs"] == ["hygiene", "pip", "conda"]
+    # Weekly runs, and pushes or runs started by hand on the default branch.
+    assert job["if"] == (
+        "always() && (github.event_name == 'schedule' || ((github.event_name == 'push' || "
+        "github.event_name == 'workflow_dispatch') && github.ref_name == "
+        "github.event.repository.default_branch))"
+    )
     gh = GhStandIn(tmp_path, REPO)
     week = tracker(repo, gh, tmp_path, "notebooks.yml")
     label = "notebooks-failing"
@@ -552,7 +587,7 @@ def test_one_tracking_issue_opened_updated_and_closed(repo, tmp_path):
     assert comment.startswith("Still failing (") and run_url(2) in comment
     assert "- `conda`\n" in comment
 
-    calls = week(needs(hygiene="success", pip="success", conda="success"), number=3)
+    calls = week(needs(hygiene="success", pip="success", conda="success"), "push", number=3)
     assert calls == [
         listing(label),
         ["issue", "close", "1", "--comment", f"The notebooks run passes again: {run_url(3)}"],
@@ -592,7 +627,8 @@ def test_canary_failures_go_to_their_own_issue(repo, tmp_path):
     canary = tracker(repo, gh, tmp_path, "dependency-drift.yml")
     drift = "- `torch`: pinned 2.13.0, newest 2.14.0"
     failed = {"failed": "notebooks/01-quickstart.ipynb", "drift": drift}
-    calls = canary(json.dumps({"latest": {"result": "failure", "outputs": failed}}), number=7)
+    failing = json.dumps({"latest": {"result": "failure", "outputs": failed}})
+    calls = canary(failing, "workflow_dispatch", number=7)  # started by hand
     assert calls[:2] == [
         listing("dependency-drift"),
         [*("label", "create", "dependency-drift", "--color", "FBCA04", "--force"),

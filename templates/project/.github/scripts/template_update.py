@@ -97,7 +97,7 @@ def changelog_notes(src: str, new: str, old: str) -> tuple[str, str]:
     """The template's CHANGELOG.md sections from `new` down to (not including) `old`."""
     if not src or not new or new == old:
         return "", ""
-    clone = Path(os.environ.get("RUNNER_TEMP") or tempfile.gettempdir()) / "template-at-new"
+    clone = Path(tempfile.mkdtemp(dir=os.environ.get("RUNNER_TEMP"))) / "template"
     done = subprocess.run(
         ["git", "clone", "--quiet", "--depth", "1", "--branch", new, "--", src, str(clone)],
         capture_output=True,

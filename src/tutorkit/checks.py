@@ -16,10 +16,11 @@ from pathlib import Path
 from tutorkit.errors import one_line
 from tutorkit.git import run_git
 from tutorkit.repos import ANSWERS_FILE
-from tutorkit.template import known_frameworks, parse_version
+from tutorkit.template import DEFAULT_TEMPLATE_URL, known_frameworks, parse_version, template_url
 
 DOCS_URL = "https://tutorkit.github.io/tutorkit/checks/"  # docs/checks.md, built by mkdocs
 URL_PATTERN = re.compile(r"^(https?|ssh|git|file)://\S+$|^git@[^:\s]+:\S+$|^g[hl]:\S+$")
+SHORTCUT_HOSTS = {"gh": "github.com", "gl": "gitlab.com"}  # Copier's gh: and gl: prefixes
 SEED_CALL = re.compile(
     r"\b(manual_seed|set_random_seed|set_seed|seed_everything|random\.seed)\s*\("
 )
@@ -99,6 +100,64 @@ class AnswersValid(Rule):
         if data.get("framework") not in frameworks:
             found.append(f"framework {data.get('framework')!r} is not one of {frameworks}")
         return found
+
+
+def _url_to_record() -> str:
+    """The template URL to suggest: the configured one, unless it has a problem itself."""
+    url = template_url()
+    return (
+        url if source_problem(url, suggest=DEFAULT_TEMPLATE_URL) is None else DEFAULT_TEMPLATE_URL
+    )
+
+
+def source_problem(src: str, suggest: str = "") -> str | None:
+    """Why Copier or Renovate cannot update from template source ``src`` on every machine."""
+    suggest = suggest or _url_to_record()
+    if (shortcut := re.match(r"^(gh|gl):/*(\S+?)(\.git)?/*$", src)) and shortcut[
+        1
+    ] in SHORTCUT_HOSTS:
+        url = f"https://{SHORTCUT_HOSTS[shortcut[1]]}/{shortcut[2]}.git"
+        return (
+            f"_src_path {src!r} is a Copier shortcut that git cannot read (Renovate's copier "
+            f"manager passes it to `git ls-remote`): record {url}"
+        )
+    if src.startswith("git://"):
+        return (
+            f"_src_path {src!r} uses git's unauthenticated protocol (GitHub stopped serving it "
+            f"in 2022): record https://{src.removeprefix('git://')}"
+        )
+    if src.startswith(("file://", "git+file://")):
+        where = f"{src!r} is a folder on one machine"
+        if not re.search(r"\.git/?$", src) and not src.startswith("git+"):
+            where += ", and without `.git` at its end Copier reads it as a plain folder, not git"
+        return f"_src_path {where}: record the template's https URL ({suggest})"
+    if not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", src) and not re.match(
+        r"^[^/\s]+@[^:\s]+:", src
+    ):
+        kind = "an absolute" if src.startswith("/") else "a relative"
+        return (
+            f"_src_path {src!r} is {kind} local path, which no other machine can update from: "
+            f"record the template's https URL ({suggest})"
+        )
+    return None
+
+
+class SourceUpdatable(Rule):
+    """The answers file names the template by a git URL that every machine can update from."""
+
+    id = "TK110"
+    severity = "warn"
+    fix = (
+        "Set `_src_path` in .copier-answers.yml to the template's https git URL (the rule names "
+        "it), commit, and check with `copier update --defaults --skip-answered`."
+    )
+
+    def problems(self, repo: Path) -> list[str]:
+        src = _answers(repo).get("_src_path")
+        if not isinstance(src, str) or not src:
+            raise Skip(f"{ANSWERS_FILE} names no template (see TK101)")
+        problem = source_problem(src)
+        return [problem] if problem else []
 
 
 SKIPPED_FOLDERS = {".git", ".venv", "venv", ".ipynb_checkpoints", "node_modules", ".tox"}
@@ -342,6 +401,7 @@ STATIC_RULES: list[Rule] = [
     ConfigsLoad(),
     SeedsSet(),
     CIWorkflow(),
+    SourceUpdatable(),
     NoUpdateConflicts(),
 ]
 

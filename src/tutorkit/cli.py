@@ -147,10 +147,24 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "For each REPO: framework, template version, latest template tag and whether it is "
             "behind. Each template URL is asked for its tags once (git ls-remote) for the whole "
-            "fleet. Exits 1 when a repo is behind or cannot be read."
+            "fleet. With --github, also what GitHub says: whether the notebooks workflow is "
+            "active or disabled (and why), the last scheduled run, the open template-update "
+            "pull request and its checks, open tracking issues. Exits 1 when a repo is behind, "
+            "cannot be read or, with --github, needs its author."
         ),
     )
     _repos_argument(status)
+    status.add_argument(
+        "--github",
+        action="store_true",
+        help="also ask GitHub's API (token: $GH_TOKEN, $GITHUB_TOKEN or `gh auth token`; "
+        "API: $GITHUB_API_URL)",
+    )
+    status.add_argument(
+        "--fix",
+        action="store_true",
+        help="with --github: re-enable the workflows GitHub disabled for inactivity",
+    )
     _json_option(status)
 
     check = commands.add_parser(
@@ -256,17 +270,28 @@ def _cmd_update(args) -> int:
 
 
 def _cmd_status(args) -> int:
+    from tutorkit.errors import UsageError
     from tutorkit.report import print_json, print_status_table, progress
     from tutorkit.repos import discover
     from tutorkit.status import fleet_status
 
-    with progress("Reading repos and template tags", None):
-        statuses = fleet_status(discover(args.repos))
+    client = None
+    if args.fix and not args.github:
+        raise UsageError("--fix works with --github: tutorkit status --github --fix.")
+    if args.github:
+        from tutorkit.github import Client, api_url, find_token
+
+        client = Client(find_token(), api_url())
+    what = (
+        "Reading repos, template tags and GitHub" if client else "Reading repos and template tags"
+    )
+    with progress(what, None):
+        statuses = fleet_status(discover(args.repos), github=client, fix=args.fix)
     if args.json:
         print_json([s.to_json() for s in statuses])
     else:
         print_status_table(statuses)
-    return 1 if any(s.error or s.behind for s in statuses) else 0
+    return 1 if any(s.needs_attention for s in statuses) else 0
 
 
 def _cmd_check(args) -> int:

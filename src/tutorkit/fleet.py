@@ -40,12 +40,14 @@ class Interrupted(BaseException):
 
 
 _stopping = False
+_in_job = False
 
 
 def _stop(signum, frame) -> None:
+    """SIGTERM in a worker: stop; abandon the job at hand (between jobs, just do not take one)."""
     global _stopping
-    if not _stopping:
-        _stopping = True
+    first, _stopping = not _stopping, True
+    if first and _in_job:
         raise Interrupted()
 
 
@@ -90,19 +92,28 @@ def _die_with(parent: int) -> None:
 
 
 def _worker(parent: int, tasks, results, work: Callable[[Any], Any]) -> None:
+    global _in_job
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _stop)
     try:
         _die_with(parent)
         while not _stopping:
-            item = tasks.get()
+            try:
+                item = tasks.get(timeout=0.2)
+            except queue.Empty:
+                continue
             if item is None:
                 break
             index, job = item
             results.put(("start", index, os.getpid()))
-            results.put(("done", index, work(job)))
+            _in_job = True
+            try:
+                result = work(job)
+            finally:
+                _in_job = False
+            results.put(("done", index, result))
     except Interrupted:
-        pass
+        pass  # the job's result is lost; the parent finds out what happened to its repo
     finally:
         results.close()
         results.join_thread()

@@ -116,12 +116,45 @@ def print_adoption(result) -> None:
     print(f"Next: tutorkit check {_repo_name(str(result.repo))} lists what remains to do.")
 
 
+def github_columns(health) -> list[str]:
+    """The --github columns of `tutorkit status`: workflow, weekly run, update PR, issues."""
+    if health.error:
+        return [f"error: {health.error}", "", "", ""]
+    workflow = health.notebooks_workflow
+    if health.reenabled:
+        workflow += f" (re-enabled: {', '.join(Path(p).name for p in health.reenabled)})"
+    if health.disabled_for_inactivity:
+        names = ", ".join(Path(p).name for p in health.disabled_for_inactivity)
+        workflow += f" (also disabled for inactivity: {names})"
+    run = health.last_scheduled_run
+    weekly = "none yet"
+    if run:
+        weekly = f"{run['conclusion'] or run['status']} {run['created_at'][:10]}"
+    pull = health.update_pull_request
+    update = ""
+    if pull:
+        checks = pull["checks"]
+        counts = [f"{checks[kind]} {kind}" for kind in ("passed", "failing", "pending")]
+        counts = ", ".join(c for c in counts if not c.startswith("0 ")) or "none"
+        if checks["check_runs"] != "read":
+            counts += f" (check runs {checks['check_runs']})"
+        update = f"#{pull['number']}{' (draft)' if pull['draft'] else ''} checks: {counts}"
+    issues = ", ".join(f"#{i['number']} {i['label']}" for i in health.tracking_issues)
+    return [workflow, weekly, update, issues]
+
+
 def print_status_table(statuses) -> None:
     rows = [[_repo_name(s.repo), s.framework, s.version, s.latest, s.state] for s in statuses]
-    styles = ["red" if s.error else "yellow" if s.behind else "" for s in statuses]
-    _print_table(
-        "tutorkit status", ["repo", "framework", "version", "latest", "state"], rows, styles
-    )
+    columns = ["repo", "framework", "version", "latest", "state"]
+    if any(s.github for s in statuses):
+        columns += ["notebooks workflow", "weekly run", "update PR", "tracking issues"]
+        for row, status in zip(rows, statuses, strict=True):
+            row += github_columns(status.github) if status.github else ["", "", "", ""]
+    styles = [
+        "red" if s.error or (s.github and s.github.attention) else "yellow" if s.behind else ""
+        for s in statuses
+    ]
+    _print_table("tutorkit status", columns, rows, styles)
 
 
 def print_check_table(repo: Path, results) -> None:

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tutorkit.plan import State, choose_targets, read_plans
 from tutorkit.template import tags_of_templates
+
+if TYPE_CHECKING:
+    from tutorkit.github import Client, GitHubHealth
 
 
 @dataclass
@@ -17,6 +21,7 @@ class RepoStatus:
     framework: str = ""
     behind: bool | None = None
     error: str = ""
+    github: GitHubHealth | None = None  # with --github
 
     @property
     def state(self) -> str:
@@ -24,15 +29,30 @@ class RepoStatus:
             return f"error: {self.error}"
         return "behind" if self.behind else "current"
 
+    @property
+    def needs_attention(self) -> bool:
+        return bool(self.error or self.behind or (self.github and self.github.attention))
+
     def to_json(self) -> dict:
-        return {**asdict(self), "state": self.state}
+        data = {**asdict(self), "state": self.state}
+        if self.github is None:
+            del data["github"]
+        else:
+            data["github"] = self.github.to_json()
+        return data
 
 
-def fleet_status(repos: list[Path]) -> list[RepoStatus]:
-    """The status of every repo; each distinct template URL is asked for its tags once."""
+def fleet_status(
+    repos: list[Path], github: Client | None = None, fix: bool = False
+) -> list[RepoStatus]:
+    """The status of every repo, from one plan each; each template URL is asked for its tags once.
+
+    With a GitHub ``Client``, each repo also gets what GitHub says about it (``fix``:
+    re-enable the workflows disabled for inactivity).
+    """
     plans = read_plans(repos)
     choose_targets(plans, tags_of_templates)
-    return [
+    statuses = [
         RepoStatus(
             repo=str(plan.repo),
             version=plan.version,
@@ -43,3 +63,10 @@ def fleet_status(repos: list[Path]) -> list[RepoStatus]:
         )
         for plan in plans
     ]
+    if github is not None:
+        from tutorkit.github import fleet_health
+
+        targets = [(plan.repo, plan.answers.data if plan.answers else {}) for plan in plans]
+        for status, health in zip(statuses, fleet_health(github, targets, fix), strict=True):
+            status.github = health
+    return statuses

@@ -32,6 +32,7 @@ from tutorkit.land import (
     Snapshot,
     Write,
     deferred_signals,
+    interrupted_landing,
     land,
     recover,
     repo_lock,
@@ -39,7 +40,7 @@ from tutorkit.land import (
 )
 from tutorkit.merge import Change, Context, FileUpdate, Version, classify, digest
 from tutorkit.plan import RepoPlan, State
-from tutorkit.repos import ANSWERS_FILE, write_answers_source
+from tutorkit.repos import ANSWERS_FILE, read_answers, write_answers_source
 
 STALE_MARKERS = ("<<<<<<< before updating", ">>>>>>> after updating")
 
@@ -165,15 +166,23 @@ def update_repo(plan: RepoPlan, options: Options, trees: Trees) -> UpdateResult:
 
 
 def not_updated(plan: RepoPlan, why: str) -> UpdateResult:
-    """The result of a repo whose update never reported back (interrupted, or a worker died)."""
-    return UpdateResult(
-        str(plan.repo),
-        Outcome.INTERRUPTED,
-        plan.version,
-        plan.target,
-        f"not updated: {why}",
-        interrupted=True,
+    """The result of a repo whose update never reported back (interrupted, or a worker died).
+
+    Its update may have landed just before the report was lost; the repo itself tells: a
+    landed update has moved the answers file to the target version (landing is all or
+    nothing, and an interrupted one is undone before anything reads the repo again).
+    """
+    result = UpdateResult(
+        str(plan.repo), Outcome.INTERRUPTED, plan.version, plan.target, interrupted=True
     )
+    with contextlib.suppress(TutorkitError, OSError):
+        landed = read_answers(plan.repo).commit == plan.target and plan.state is State.BEHIND
+        if landed and not interrupted_landing(plan.repo):
+            result.outcome, result.landed = Outcome.UPDATED, True
+            result.notes.append(f"{why}, after the update was written (git status shows it)")
+            return result
+    result.reason = f"not updated: {why}"
+    return result
 
 
 def _update(plan: RepoPlan, options: Options, trees: Trees, result: UpdateResult) -> UpdateResult:

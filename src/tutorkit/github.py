@@ -1,0 +1,329 @@
+"""A fleet as GitHub sees it: workflows, weekly runs, template-update PRs, tracking issues.
+
+`tutorkit status --github` asks GitHub's REST API (the standard library's urllib, no SDK) four
+questions per repo, and two more when a template-update pull request is open, several repos at
+a time:
+
+    GET /repos/{owner}/{repo}/actions/workflows                  is each workflow active?
+    GET /repos/{owner}/{repo}/actions/workflows/{id}/runs        the last scheduled notebooks run
+    GET /repos/{owner}/{repo}/pulls?head={owner}:template-update the open template-update PR
+    GET /repos/{owner}/{repo}/commits/{sha}/status, .../check-runs   that PR's checks
+    GET /repos/{owner}/{repo}/issues                             open tracking issues
+
+With `--fix` it re-enables the workflows GitHub disabled for inactivity (state
+`disabled_inactivity`; never one disabled by hand): PUT .../actions/workflows/{id}/enable.
+
+The token comes from GH_TOKEN, GITHUB_TOKEN or `gh auth token`; the API from GITHUB_API_URL
+(GitHub's own variable; default https://api.github.com). The repo is the `origin` remote when
+it is on github.com, else the answers' `github_owner`/`repo_name`; both are checked against
+GitHub's naming rules before they go into a URL.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import urllib.error
+import urllib.parse
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from tutorkit import __version__
+from tutorkit.errors import TutorkitError, one_line
+from tutorkit.git import git
+
+API_URL_ENV = "GITHUB_API_URL"
+DEFAULT_API_URL = "https://api.github.com"
+TOKEN_ENVS = ("GH_TOKEN", "GITHUB_TOKEN")
+NOTEBOOKS_WORKFLOW = ".github/workflows/notebooks.yml"
+UPDATE_BRANCH = "template-update"
+TRACKING_LABELS = ("notebooks-failing", "dependency-drift")
+OWNER = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
+NAME = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
+GITHUB_REMOTE = re.compile(
+    r"^(?:https?://(?:[^@/\s]+@)?github\.com/|ssh://git@github\.com(?::22)?/|git@github\.com:)"
+    r"([^/\s]+)/([^/\s]+?)(?:\.git)?/?$"
+)
+# Check-run conclusions and commit-status states, by what they mean for a merge.
+PASSING = {"success", "neutral", "skipped"}
+PENDING = {"pending", "queued", "in_progress", "waiting", "requested", None}
+TIMEOUT = 30  # seconds per request
+WORKERS = 8  # repos asked at the same time
+
+
+class StopAll(TutorkitError):
+    """A failure every other request would meet too (token, rate limit, network): stop."""
+
+
+class Refused(TutorkitError):
+    """GitHub answered one request with an HTTP error (its status in ``code``)."""
+
+    def __init__(self, message: str, code: int):
+        super().__init__(message)
+        self.code = code
+
+
+def find_token() -> str:
+    """A GitHub token: GH_TOKEN, GITHUB_TOKEN, else what `gh auth token` prints."""
+    for name in TOKEN_ENVS:
+        if os.environ.get(name, "").strip():
+            return os.environ[name].strip()
+    try:
+        done = subprocess.run(
+            ["gh", "auth", "token"], capture_output=True, text=True, timeout=20, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        done = None
+    if done and done.returncode == 0 and done.stdout.strip():
+        return done.stdout.strip()
+    raise TutorkitError(
+        "No GitHub token: set GH_TOKEN (or GITHUB_TOKEN) to a token that can read the repos' "
+        "Actions, pull requests and issues, or log in with `gh auth login`."
+    )
+
+
+def api_url() -> str:
+    url = os.environ.get(API_URL_ENV, "").strip() or DEFAULT_API_URL
+    if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", url):
+        raise TutorkitError(f"{API_URL_ENV}={url!r} is not an http(s) URL: unset it or fix it.")
+    return url.rstrip("/")
+
+
+def repo_slug(repo: Path, answers: dict) -> str:
+    """`owner/name` on GitHub: from the `origin` remote on github.com, else from the answers."""
+    remote = git(repo, "remote", "get-url", "origin", check=False).strip()
+    if match := GITHUB_REMOTE.match(remote):
+        owner, name, where = match[1], match[2], f"the origin remote {remote}"
+    else:
+        owner, name = str(answers.get("github_owner", "")), str(answers.get("repo_name", ""))
+        where = "the answers file's github_owner and repo_name"
+    if not OWNER.match(owner) or not NAME.match(name) or name in (".", ".."):
+        raise TutorkitError(
+            f"{where} names no valid GitHub repository ({owner!r}, {name!r}): "
+            "set the origin remote to the repo's GitHub URL"
+        )
+    return f"{owner}/{name}"
+
+
+class Client:
+    """GitHub's REST API with one token; errors worded for people."""
+
+    def __init__(self, token: str, base: str):
+        self.token, self.base = token, base
+
+    def get(self, path: str, **query) -> object:
+        return self._request("GET", path, query)
+
+    def put(self, path: str) -> None:
+        self._request("PUT", path, {})
+
+    def _request(self, method: str, path: str, query: dict) -> object:
+        url = self.base + path + (f"?{urllib.parse.urlencode(query)}" if query else "")
+        request = urllib.request.Request(
+            url,
+            method=method,
+            data=b"" if method == "PUT" else None,
+            headers={
+                "Accept": "application/vnd.github+json",
+                "Authorization": f"Bearer {self.token}",
+                "X-GitHub-Api-Version": "2022-11-28",
+                "User-Agent": f"tutorkit/{__version__}",
+            },
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # noqa: S310
+                body = response.read()
+        except urllib.error.HTTPError as error:
+            raise self._explain(error, method, path) from None
+        except (urllib.error.URLError, TimeoutError, OSError) as error:
+            reason = getattr(error, "reason", error)
+            raise StopAll(
+                f"Cannot reach GitHub's API at {self.base} ({one_line(reason)}): check the "
+                f"network, or {API_URL_ENV}."
+            ) from None
+        return json.loads(body) if body.strip() else None
+
+    def _explain(self, error: urllib.error.HTTPError, method: str, path: str) -> TutorkitError:
+        """The sentence for an HTTP error: StopAll when every request would fail alike."""
+        try:
+            message = json.loads(error.read() or b"{}").get("message", "")
+        except (ValueError, AttributeError):
+            message = ""
+        if error.code == 401:
+            return StopAll(
+                "GitHub refused the token (401 Bad credentials): set GH_TOKEN to a valid token, "
+                "or log in again with `gh auth login`."
+            )
+        if error.code in (403, 429) and error.headers.get("x-ratelimit-remaining") == "0":
+            reset = error.headers.get("x-ratelimit-reset", "")
+            when = (
+                datetime.fromtimestamp(int(reset), UTC).strftime("%H:%M UTC")
+                if reset.isdigit()
+                else "later"
+            )
+            return StopAll(
+                f"GitHub's API rate limit for this token is used up until {when}: wait, or "
+                "use another token (GH_TOKEN)."
+            )
+        if error.code == 429 or "secondary rate limit" in message.lower():
+            return StopAll(
+                "GitHub asks to slow down (secondary rate limit): wait a minute and retry."
+            )
+        if error.code == 404:
+            return Refused(
+                "GitHub has no such repository, or the token cannot see it (404 on "
+                f"{method} {path})",
+                404,
+            )
+        return Refused(
+            f"GitHub answered {error.code} to {method} {path}: {one_line(message) or error.reason}",
+            error.code,
+        )
+
+
+@dataclass
+class GitHubHealth:
+    """What GitHub says about one repo (see the module docstring for where each part comes from)."""
+
+    repo: str = ""
+    notebooks_workflow: str = ""  # its `state`: active, disabled_inactivity, ...; or missing
+    disabled_for_inactivity: list[str] = field(default_factory=list)
+    reenabled: list[str] = field(default_factory=list)
+    last_scheduled_run: dict | None = None
+    update_pull_request: dict | None = None
+    tracking_issues: list[dict] = field(default_factory=list)
+    error: str = ""
+
+    @property
+    def attention(self) -> list[str]:
+        """Why this repo needs its author, as short phrases (none: all is well)."""
+        if self.error:
+            return [self.error]
+        found = []
+        if self.notebooks_workflow != "active":
+            found.append(f"notebooks workflow {self.notebooks_workflow}")
+        found += [f"{path} disabled_inactivity" for path in self.disabled_for_inactivity]
+        run = self.last_scheduled_run
+        if run and run["status"] == "completed" and run["conclusion"] not in PASSING:
+            found.append(f"last weekly run: {run['conclusion']}")
+        pull = self.update_pull_request
+        if pull and pull["checks"]["failing"]:
+            found.append(f"template-update pull request #{pull['number']}: checks failing")
+        found += [f"open issue #{i['number']} ({i['label']})" for i in self.tracking_issues]
+        return found
+
+    def to_json(self) -> dict:
+        return {
+            "repo": self.repo,
+            "notebooks_workflow": self.notebooks_workflow,
+            "disabled_for_inactivity": self.disabled_for_inactivity,
+            "reenabled": self.reenabled,
+            "last_scheduled_run": self.last_scheduled_run,
+            "update_pull_request": self.update_pull_request,
+            "tracking_issues": self.tracking_issues,
+            "attention": self.attention,
+            "error": self.error,
+        }
+
+
+def _checks(client: Client, slug: str, sha: str) -> dict:
+    """Counts of the commit's commit statuses and check runs: passed, failing, pending.
+
+    GitHub gives fine-grained tokens no Checks permission: where such a token may not read a
+    private repo's check runs (403), only the statuses are counted and `check_runs` says so.
+    """
+    statuses = client.get(f"/repos/{slug}/commits/{sha}/status")["statuses"]
+    outcomes = [s["state"] for s in statuses]
+    counts = {"passed": 0, "failing": 0, "pending": 0, "check_runs": "read"}
+    try:
+        runs = client.get(f"/repos/{slug}/commits/{sha}/check-runs", per_page=100)["check_runs"]
+    except Refused as refused:
+        if refused.code != 403:
+            raise
+        counts["check_runs"] = "not readable with this token"
+        runs = []
+    outcomes += [r["conclusion"] if r["status"] == "completed" else r["status"] for r in runs]
+    for outcome in outcomes:
+        kind = "passed" if outcome in PASSING else "pending" if outcome in PENDING else "failing"
+        counts[kind] += 1
+    return counts
+
+
+def repo_health(client: Client, slug: str, fix: bool) -> GitHubHealth:
+    health = GitHubHealth(repo=slug, notebooks_workflow="missing")
+    workflows = client.get(f"/repos/{slug}/actions/workflows", per_page=100)["workflows"]
+    notebooks = None
+    for workflow in workflows:
+        if workflow["state"] == "disabled_inactivity" and fix:
+            client.put(f"/repos/{slug}/actions/workflows/{int(workflow['id'])}/enable")
+            health.reenabled.append(workflow["path"])
+            workflow["state"] = "active"
+        if workflow["path"] == NOTEBOOKS_WORKFLOW:
+            notebooks = workflow
+            health.notebooks_workflow = workflow["state"]
+        elif workflow["state"] == "disabled_inactivity":
+            health.disabled_for_inactivity.append(workflow["path"])
+    if notebooks is not None:
+        runs = client.get(
+            f"/repos/{slug}/actions/workflows/{int(notebooks['id'])}/runs",
+            event="schedule",
+            per_page=1,
+        )["workflow_runs"]
+        if runs:
+            health.last_scheduled_run = {
+                key: runs[0][key] for key in ("conclusion", "status", "created_at", "html_url")
+            }
+    owner = slug.split("/")[0]
+    pulls = client.get(
+        f"/repos/{slug}/pulls", state="open", head=f"{owner}:{UPDATE_BRANCH}", per_page=1
+    )
+    if pulls:
+        pull = pulls[0]
+        health.update_pull_request = {
+            "number": pull["number"],
+            "html_url": pull["html_url"],
+            "draft": bool(pull.get("draft")),
+            "head_sha": pull["head"]["sha"],
+            "checks": _checks(client, slug, pull["head"]["sha"]),
+        }
+    for issue in client.get(f"/repos/{slug}/issues", state="open", per_page=100):
+        labels = {label["name"] for label in issue["labels"]}
+        for label in TRACKING_LABELS:
+            if label in labels and "pull_request" not in issue:
+                health.tracking_issues.append(
+                    {
+                        "number": issue["number"],
+                        "title": issue["title"],
+                        "label": label,
+                        "html_url": issue["html_url"],
+                    }
+                )
+    return health
+
+
+def fleet_health(client: Client, repos: list[tuple[Path, dict]], fix: bool) -> list[GitHubHealth]:
+    """Each repo's GitHub health, several repos at a time; a repo's own failure is its `error`."""
+
+    def one(item: tuple[Path, dict]) -> GitHubHealth:
+        repo, answers = item
+        slug = ""
+        try:
+            slug = repo_slug(repo, answers)
+            return repo_health(client, slug, fix)
+        except StopAll:
+            raise
+        except TutorkitError as exc:
+            return GitHubHealth(repo=slug, error=str(exc))
+        except (KeyError, TypeError, ValueError) as exc:
+            why = f"{type(exc).__name__}: {one_line(exc)}"
+            return GitHubHealth(
+                repo=slug, error=f"GitHub's answer is not what tutorkit reads ({why})"
+            )
+
+    with ThreadPoolExecutor(max_workers=min(WORKERS, max(1, len(repos)))) as pool:
+        return list(pool.map(one, repos))

@@ -87,4 +87,6 @@ def test_python_version_agrees():
     version = python.removeprefix("python=")
     assert project()["requires-python"] == f">={version}", "pyproject.toml's requires-python"
     runtime = ROOT / "runtime.txt"  # Binder's Python when there is no environment.yml
-    assert not runtime.exists() or runtime.read_text().strip() == f"python-{version}"
+    assert not runtime.exists() or runtime.read_text().strip() == f"python-{version}", (
+        f"runtime.txt names another Python than environment.yml: make it python-{version}."
+    )

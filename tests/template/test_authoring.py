@@ -276,3 +276,20 @@ def test_readme_jupyter_line_works_as_pasted(variants, framework):
     blocks = re.findall(r"```bash\n(.*?)```", readme, re.S)
     (jupyter,) = [block for block in blocks if "jupyter lab" in block]
     assert jupyter.splitlines()[0] == "pip install jupyterlab", "jupyter is not in requirements"
+
+
+@pytest.mark.parametrize(
+    ("framework", "settings"),
+    [
+        ("pytorch", ("use_deterministic_algorithms(True)", '"CUBLAS_WORKSPACE_CONFIG", ":4096:8"')),
+        ("tensorflow", ("enable_op_determinism()", "set_random_seed(seed)")),
+    ],
+)
+def test_each_framework_asks_for_deterministic_kernels_on_every_device(
+    variants, framework, settings
+):
+    """What configuration.md says engine.setup does (a GPU cannot be tried here)."""
+    package = copier_answers(variants[framework, "3.11"])["package_name"]
+    engine = (variants[framework, "3.11"] / "src" / package / "engine.py").read_text()
+    for setting in settings:
+        assert setting in engine

@@ -149,7 +149,9 @@ def test_papermill_profile_parameter_picks_the_config(installed, tmp_path):
     ]
     assert injected and 'profile = "smoke"' in "".join(injected[0]["source"])
     texts = "".join(
-        "".join(output.get("text", "")) for cell in notebook["cells"] for output in cell["outputs"]
+        "".join(output.get("text", ""))
+        for cell in notebook["cells"]
+        for output in cell.get("outputs", [])
     )
     assert "profile 'smoke'" in texts and "Epoch 3/3" in texts and "Epoch 4/" not in texts
 

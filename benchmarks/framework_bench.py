@@ -9,7 +9,7 @@ Give each installed repo as its Python interpreter and its folder::
 For every repo it measures, in fresh processes:
   - import: seconds to import the package's engine and model (the framework import);
   - training: ``python -m <pkg>.train --config default`` run ``--repeat`` times;
-    ``seconds.train`` from run.json and ``test_accuracy`` from metrics.json, and whether
+    ``seconds.train`` and ``device`` from run.json, ``test_accuracy`` from metrics.json, and whether
     every repeat wrote byte-identical metrics.json (determinism);
   - smoke: the wall time of the repo's own ``pytest`` (unit tests + notebooks).
 
@@ -85,12 +85,14 @@ def bench_repo(python: str, repo: Path, repeat: int, smoke: bool) -> dict[str, A
             (run_dir,) = runs_dir.iterdir()
             metrics_bytes = (run_dir / "metrics.json").read_bytes()
             metrics = json.loads(metrics_bytes)
-            seconds = json.loads((run_dir / "run.json").read_text())["seconds"]
+            run_info = json.loads((run_dir / "run.json").read_text())
+            seconds = run_info["seconds"]
             trainings.append(
                 {
                     "train_seconds": seconds["train"],
                     "setup_seconds": seconds["setup"],
                     "wall_seconds": round(wall, 3),
+                    "device": run_info.get("device", "?"),
                     "test_accuracy": metrics["test_accuracy"],
                     "val_accuracy": metrics["val_accuracy"],
                     "stderr": done.stderr.strip(),
@@ -103,6 +105,7 @@ def bench_repo(python: str, repo: Path, repeat: int, smoke: bool) -> dict[str, A
     result["trainings"] = trainings
     result["train_seconds"] = statistics.median(t["train_seconds"] for t in trainings)
     result["test_accuracy"] = trainings[0]["test_accuracy"]
+    result["device"] = trainings[0]["device"]
 
     if smoke:
         wall, done = run([python, "-m", "pytest", "-q", "-p", "no:cacheprovider"], repo, 1800)
@@ -118,13 +121,23 @@ def bench_repo(python: str, repo: Path, repeat: int, smoke: bool) -> dict[str, A
 
 
 def table(results: list[dict[str, Any]]) -> str:
-    header = ("framework", "import s", "train s", "test acc", "deterministic", "smoke s", "smoke")
+    header = (
+        "framework",
+        "device",
+        "import s",
+        "train s",
+        "test acc",
+        "deterministic",
+        "smoke s",
+        "smoke",
+    )
     rows = [header]
     for r in results:
         smoke = r.get("smoke") or {}
         rows.append(
             (
                 r["framework"],
+                r["device"],
                 f"{r['import_seconds']:.2f}",
                 f"{r['train_seconds']:.2f}",
                 f"{r['test_accuracy']:.4f}",

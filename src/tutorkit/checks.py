@@ -25,6 +25,7 @@ SEED_CALL = re.compile(
     r"\b(manual_seed|set_random_seed|set_seed|seed_everything|random\.seed)\s*\("
 )
 PIN = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*([^\s;#]+)\s*(;[^#]*)?")
+REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?\s*(?:==\s*([^\s;#]+))?")
 
 
 class Skip(Exception):
@@ -208,35 +209,92 @@ class NotebooksStripped(Rule):
         return found
 
 
-class EnvironmentsAgree(Rule):
-    """requirements.txt and environment.yml pin the same packages at the same versions."""
+def _requirement(line: str) -> tuple[str, str] | None:
+    """``"Scikit_Learn==1.9.1; marker"`` -> ``("scikit-learn", "1.9.1")``; an option -> None."""
+    match = REQUIREMENT.match(line.strip().strip('"').strip("'"))
+    if not match:
+        return None
+    return re.sub(r"[-_.]+", "-", match.group(1)).lower(), match.group(2) or ""
+
+
+def _dependency_files(repo: Path) -> tuple[dict, list[str], dict]:
+    """pyproject.toml's [project], requirements.txt's lines and environment.yml, parsed."""
+    import tomllib
+
+    names = ("pyproject.toml", "requirements.txt", "environment.yml")
+    missing = [name for name in names if not (repo / name).is_file()]
+    if missing:
+        raise ValueError(f"{', '.join(missing)} missing")
+    try:
+        project = tomllib.loads((repo / names[0]).read_text(encoding="utf-8")).get("project", {})
+        environment = _load_yaml(repo / names[2]) or {}
+    except ValueError as exc:
+        raise ValueError(f"cannot be read: {type(exc).__name__}: {one_line(exc)[:100]}") from exc
+    text = (repo / names[1]).read_text(encoding="utf-8")
+    lines = [line.split(" #")[0].strip() for line in text.splitlines()]
+    return project, [line for line in lines if line and not line.startswith("#")], environment
+
+
+def _environment_mismatches(requirements: list[str], environment: dict) -> list[str]:
+    """What environment.yml installs differently from requirements.txt."""
+    conda, pip = [], []
+    for item in environment.get("dependencies") or []:
+        if isinstance(item, dict):
+            pip.extend(str(entry).strip() for entry in item.get("pip") or [])
+        else:
+            conda.append(str(item))
+    found = [
+        f"environment.yml installs {item} from conda: add it to pyproject.toml instead"
+        for item in conda
+        if not re.match(r"^(python|pip)\b", item)
+    ]
+    ours, theirs = _pins(requirements), _pins(pip)
+    for name in sorted(set(ours) | set(theirs)):
+        left, right = ours.get(name, "absent"), theirs.get(name, "absent")
+        if left != right:
+            found.append(f"{name}: requirements.txt {left}, environment.yml {right}")
+    options = [line for line in requirements if line.startswith("-")]
+    if options != [line for line in pip if line.startswith("-")]:
+        found.append(f"environment.yml's pip options differ from requirements.txt's {options}")
+    return found
+
+
+def _pyproject_mismatches(project: dict, requirements: list[str]) -> list[str]:
+    """Dependencies pyproject.toml lists without a pin, or that requirements.txt pins otherwise."""
+    pinned = {req[0]: req[1] for req in map(_requirement, requirements) if req and req[1]}
+    listed = [_requirement(str(line)) for line in project.get("dependencies") or []]
+    extras = project.get("optional-dependencies") or {}
+    named = {req[0] for req in listed if req}
+    named |= {req[0] for group in extras.values() for req in map(_requirement, group) if req}
+    found = [
+        f"requirements.txt pins {name}, which pyproject.toml does not list"
+        for name in sorted(set(pinned) - named)
+    ]
+    for name, pin in filter(None, listed):
+        if not pin and name not in pinned:
+            found.append(f"pyproject.toml lists {name} without a pin: write {name}==VERSION")
+        elif pin and pinned.get(name, pin) != pin:
+            found.append(f"{name}: pyproject.toml {pin}, requirements.txt {pinned[name]}")
+    return found
+
+
+class DependenciesAgree(Rule):
+    """pyproject.toml, requirements.txt and environment.yml agree on packages and pins."""
 
     id = "TK103"
     fix = (
-        "Edit both files together (or update from the template, which renders both from one list)."
+        "Add a dependency to [project] dependencies in pyproject.toml, pinned (name==version), and "
+        "nowhere else; keep requirements.txt and environment.yml as the template renders them."
     )
 
     def problems(self, repo: Path) -> list[str]:
-        req, env = repo / "requirements.txt", repo / "environment.yml"
-        missing = [p.name for p in (req, env) if not p.is_file()]
-        if missing:
-            return [f"{name} is missing" for name in missing]
         try:
-            environment = _load_yaml(env) or {}
+            project, requirements, environment = _dependency_files(repo)
         except ValueError as exc:
-            return [f"environment.yml is not valid YAML: {type(exc).__name__}"]
-        pip_section: list[str] = []
-        for dep in environment.get("dependencies") or []:
-            if isinstance(dep, dict) and isinstance(dep.get("pip"), list):
-                pip_section.extend(str(item) for item in dep["pip"])
-        req_pins = _pins(req.read_text(encoding="utf-8").splitlines())
-        env_pins = _pins(pip_section)
-        found = []
-        for name in sorted(set(req_pins) | set(env_pins)):
-            left, right = req_pins.get(name, "absent"), env_pins.get(name, "absent")
-            if left != right:
-                found.append(f"{name}: requirements.txt {left}, environment.yml {right}")
-        if not req_pins:
+            return [str(exc)]
+        found = _environment_mismatches(requirements, environment)
+        found += _pyproject_mismatches(project, requirements)
+        if not _pins(requirements):
             found.append("requirements.txt pins no package")
         return found
 
@@ -321,6 +379,70 @@ class CIWorkflow(Rule):
         return []
 
 
+DEMO_MARKER = "TUTORIAL-DEMO"
+PLACEHOLDER_OWNER = "your-github-name"
+
+
+def _files_containing(repo: Path, patterns: tuple[str, ...], needle: str) -> dict[str, int]:
+    """Relative path -> how often ``needle`` occurs, for the files matching ``patterns`` (globs
+    under ``repo``) that hold it."""
+    paths = sorted({path for pattern in patterns for path in repo.glob(pattern) if path.is_file()})
+    counts = {p.relative_to(repo).as_posix(): p.read_bytes().count(needle.encode()) for p in paths}
+    return {name: count for name, count in counts.items() if count}
+
+
+def _uses_demo_data(repo: Path, package: str) -> bool:
+    """Whether the tutorial still trains on the template's demo data (scikit-learn's digits)."""
+    data = repo / "src" / package / "data.py"
+    try:
+        config = _load_yaml(repo / "configs" / "default.yaml") or {}
+    except (OSError, ValueError):
+        config = {}
+    dataset = (config.get("data") or {}).get("dataset") if isinstance(config, dict) else None
+    return (
+        data.is_file() and "load_digits" in data.read_text(encoding="utf-8") and dataset == "digits"
+    )
+
+
+class DemoTextReplaced(Rule):
+    """No demo passage (marked TUTORIAL-DEMO) is left once the tutorial has its own data."""
+
+    id = "TK107"
+    severity = "warn"
+    fix = (
+        "Replace each passage marked TUTORIAL-DEMO with your tutorial's and delete the marker "
+        "(list them with `git grep -n TUTORIAL-DEMO`; AUTHORING.md says what goes where)."
+    )
+
+    def problems(self, repo: Path) -> list[str]:
+        package = str(_answers(repo).get("package_name") or "")
+        if _uses_demo_data(repo, package):
+            return []
+        patterns = ("README.md", "notebooks/*.ipynb", f"src/{package}/**/*.py", "configs/*.yaml")
+        found = _files_containing(repo, patterns, DEMO_MARKER)
+        return [
+            f"{name} still has {n} demo passage(s) marked {DEMO_MARKER}"
+            for name, n in found.items()
+        ]
+
+
+class OwnerNamed(Rule):
+    """Badges and links name the repo's GitHub owner, not the placeholder your-github-name."""
+
+    id = "TK108"
+    severity = "warn"
+    fix = (
+        "Run `copier update --defaults -d github_owner=YOUR-NAME` (your GitHub user or "
+        "organisation), then replace your-github-name in README.md and CITATION.cff (yours "
+        "once created: no update changes them), and commit."
+    )
+
+    def problems(self, repo: Path) -> list[str]:
+        patterns = ("README.md", "notebooks/*.ipynb", "CITATION.cff", ANSWERS_FILE)
+        found = _files_containing(repo, patterns, PLACEHOLDER_OWNER)
+        return [f"{name} names the placeholder owner {PLACEHOLDER_OWNER}" for name in found]
+
+
 class NotebooksRun(Rule):
     """Every notebook runs in smoke mode (pytest --nbmake, TUTORIAL_PROFILE=smoke)."""
 
@@ -397,10 +519,12 @@ def _notebook_markers(rel: str, text: str) -> list[str]:
 STATIC_RULES: list[Rule] = [
     AnswersValid(),
     NotebooksStripped(),
-    EnvironmentsAgree(),
+    DependenciesAgree(),
     ConfigsLoad(),
     SeedsSet(),
     CIWorkflow(),
+    DemoTextReplaced(),
+    OwnerNamed(),
     SourceUpdatable(),
     NoUpdateConflicts(),
 ]

@@ -169,11 +169,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser(
         "check",
-        help="check that a repo is healthy (rules TK101-TK106, TK201 with --run)",
+        help="check that a repo is healthy (rules TK101-TK108, TK201 with --run)",
         description=(
             "Apply tutorkit's rules to REPO: TK101 answers file valid, TK102 notebooks without "
-            "outputs, TK103 requirements.txt and environment.yml agree, TK104 configs load and "
-            "have a seed, TK105 seeds set in the package, TK106 CI workflow with a schedule. "
+            "outputs, TK103 pyproject.toml, requirements.txt and environment.yml agree, TK104 "
+            "configs load and have a seed, TK105 seeds set in the package, TK106 CI workflow with "
+            "a schedule; warnings: TK107 demo text left after the data changed, TK108 badges "
+            "naming the placeholder owner. "
             "--run adds TK201: execute the notebooks in smoke mode. Each failure names a fix and "
             "its docs/checks.md anchor. Exits 1 when a rule fails."
         ),

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
+import subprocess
 import tempfile
 import warnings
 from pathlib import Path
 
 from tutorkit.errors import TutorkitError, one_line
-from tutorkit.git import commit_everything, git
+from tutorkit.git import commit_everything, git, run_git
 from tutorkit.repos import ANSWERS_FILE, write_answers_source
 from tutorkit.template import current_tag, embedded_template_dir, template_url
 
@@ -36,6 +39,28 @@ def parse_data(pairs: list[str], template_dir: Path) -> dict[str, str]:
             )
         data[key] = value
     return data
+
+
+GITHUB_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}")
+
+
+def github_user() -> str | None:
+    """The author's GitHub name: ``git config github.user``, else ``gh api user`` (when gh is
+    installed and logged in); None when neither knows a valid one. Never fails."""
+    name = run_git(["config", "--get", "github.user"]).stdout.strip()
+    if not name and shutil.which("gh"):
+        try:
+            done = subprocess.run(
+                ["gh", "api", "user", "--jq", ".login"],
+                capture_output=True,
+                text=True,
+                timeout=10,
+                env={**os.environ, "GH_PROMPT_DISABLED": "1"},
+            )
+            name = done.stdout.strip() if done.returncode == 0 else ""
+        except (OSError, subprocess.TimeoutExpired):
+            name = ""
+    return name if GITHUB_NAME.fullmatch(name) else None
 
 
 def init_git_repo(repo: Path, branch: str, tag: str) -> None:
@@ -74,6 +99,8 @@ def create(
     data = parse_data(list(data_pairs), template_dir)
     if framework:
         data["framework"] = framework
+    # Offered as the default answer (asked, or taken with --defaults); an explicit answer wins.
+    owner = None if "github_owner" in data else github_user()
     url, tag = template_url(url_override), current_tag()
 
     import copier
@@ -92,6 +119,7 @@ def create(
                     str(source),
                     work,
                     data=data,
+                    user_defaults={"github_owner": owner} if owner else {},
                     defaults=defaults,
                     quiet=True,
                     unsafe=False,

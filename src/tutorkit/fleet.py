@@ -116,7 +116,10 @@ def _worker(parent: int, tasks, results, work: Callable[[Any], Any]) -> None:
         pass  # the job's result is lost; the parent finds out what happened to its repo
     finally:
         results.close()
-        results.join_thread()
+        if os.getppid() == parent:
+            results.join_thread()  # hand over what is queued
+        else:
+            results.cancel_join_thread()  # nobody reads it any more: do not wait on the pipe
 
 
 def run(

@@ -73,6 +73,13 @@ class FileUpdate:
     unchanged: bool = False  # the update leaves the file exactly as it is
     before: Version = field(default_factory=Version)  # the author's version the update started from
 
+    def summary(self) -> FileUpdate:
+        """The same report without the file contents (what crosses between processes)."""
+        return FileUpdate(
+            self.path, self.change, detail=self.detail, suggestion=self.suggestion,
+            unchanged=self.unchanged,
+        )  # fmt: skip
+
     def to_json(self) -> dict:
         data = {"path": self.path, "change": self.change.value}
         if self.detail:

@@ -148,13 +148,12 @@ def update_repo(plan: RepoPlan, options: Options, trees: Trees) -> UpdateResult:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                return _update(plan, options, trees, result)
+                _update(plan, options, trees, result)
         except (RepoBusy, RepoChanged) as exc:
-            return _refuse(result, str(exc))
+            _refuse(result, str(exc))
         except Exception as exc:  # noqa: BLE001  (one repo's failure must not stop the fleet)
             result.outcome = Outcome.FAILED
             result.reason = (one_line(exc) or type(exc).__name__).rstrip(".")
-            return result
     except (KeyboardInterrupt, Interrupted):
         result.interrupted = True
         if result.landed:
@@ -162,7 +161,9 @@ def update_repo(plan: RepoPlan, options: Options, trees: Trees) -> UpdateResult:
         else:
             result.outcome, result.files = Outcome.INTERRUPTED, []
             result.reason = "interrupted before anything was written: the repo is as it was"
-        return result
+    # What is reported carries no file contents: they are written, or not, by now.
+    result.files = [f.summary() for f in result.files]
+    return result
 
 
 def not_updated(plan: RepoPlan, why: str) -> UpdateResult:

@@ -8,6 +8,7 @@ script run for real. Speed is measured in benchmarks/, not asserted here.
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -15,7 +16,15 @@ from pathlib import Path
 
 import pytest
 import yaml
-from support import FRAMEWORKS, TEMPLATE_TAG, InstalledRepo, copier_answers, files_of, git
+from support import (
+    FRAMEWORKS,
+    TEMPLATE_TAG,
+    InstalledRepo,
+    copier_answers,
+    files_of,
+    git,
+    tool,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -105,10 +114,46 @@ def test_notebook_executes_without_log_noise(installed, tmp_path):
     stderr = [(cell, "".join(out["text"])) for cell, out in streams if out.get("name") == "stderr"]
     assert stderr == [], f"stderr output in cells: {stderr}"
     texts = "".join("".join(out.get("text", "")) for _, out in streams)
-    assert "test accuracy" in texts and "epoch   1/3" in texts
+    assert "test accuracy" in texts and "Epoch 1/3" in texts
     assert not NOISE.search(texts), texts
     images = [out for _, out in streams if "image/png" in out.get("data", {})]
     assert len(images) >= 4, "samples, learning curves, confusion matrix and mistakes are plotted"
+
+
+def test_papermill_profile_parameter_picks_the_config(installed, tmp_path):
+    """`papermill ... -p profile smoke` runs the smoke profile, even where TUTORIAL_PROFILE says
+    otherwise: papermill (from the test extra) runs a kernel of the repo's own venv."""
+    jupyter = tmp_path / "jupyter"
+    kernel = installed.run(
+        "-m", "ipykernel", "install", "--prefix", str(jupyter), "--name", "tutorial-repo"
+    )
+    assert kernel.returncode == 0, kernel.stderr
+    executed = tmp_path / "executed.ipynb"
+    done = subprocess.run(
+        [tool("papermill"), "notebooks/01-quickstart.ipynb", str(executed)]
+        + ["-p", "profile", "smoke", "-k", "tutorial-repo", "--cwd", "notebooks"],
+        cwd=installed.path,
+        env={
+            **os.environ,
+            "JUPYTER_PATH": str(jupyter / "share" / "jupyter"),
+            "TUTORIAL_PROFILE": "default",
+        },
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    notebook = json.loads(executed.read_text())
+    injected = [
+        c for c in notebook["cells"] if "injected-parameters" in c["metadata"].get("tags", [])
+    ]
+    assert injected and 'profile = "smoke"' in "".join(injected[0]["source"])
+    texts = "".join(
+        "".join(output.get("text", ""))
+        for cell in notebook["cells"]
+        for output in cell.get("outputs", [])
+    )
+    assert "profile 'smoke'" in texts and "Epoch 3/3" in texts and "Epoch 4/" not in texts
 
 
 def test_switching_framework_with_plain_copier_update(tmp_path, render):

@@ -38,9 +38,13 @@ JINJA_LEFTOVER = re.compile(r"(?<!\$)\{\{[-\s]|\{%[-\s]|[-\s]%\}|\{#[-\s]|[-\s]#
 
 def expected_files(package: str) -> set[str]:
     modules = ("__init__", "config", "data", "engine", "metrics", "model", "plots", "runs", "train")
-    tests = ("conftest", "test_config", "test_data", "test_model", "test_train")
+    tests = ("conftest", "test_config", "test_data", "test_dependencies", "test_model")
+    tests += ("test_train",)
     return {
         ".copier-answers.yml",
+        "AUTHORING.md",
+        "CITATION.cff",
+        "runtime.txt",
         ".gitignore",
         ".pre-commit-config.yaml",
         ".github/workflows/dependency-drift.yml",
@@ -77,7 +81,7 @@ def check_valid_files(repo: Path) -> None:
             continue
         text = path.read_text(encoding="utf-8")
         name = path.relative_to(repo).as_posix()
-        if path.suffix in {".yml", ".yaml"}:
+        if path.suffix in {".yml", ".yaml", ".cff"}:
             assert yaml.safe_load(text) is not None, name
         elif path.suffix == ".toml":
             tomllib.loads(text)
@@ -117,6 +121,11 @@ def check_dependency_files_agree(repo: Path) -> None:
         for line in pinned(requirements)
     }
     assert set(project["dependencies"]) <= runtime
+    dev = {line.split("==")[0] for line in pinned(requirements)} - {
+        line.split(";")[0] for line in project["dependencies"]
+    }
+    assert set(project["optional-dependencies"]["dev"]) == dev
+    assert requirements[-1] == "-e .[dev]"
     answers = copier_answers(repo)
     assert f"python={answers['python_version']}" in environment["dependencies"]
     assert project["requires-python"] == f">={answers['python_version']}"
@@ -189,6 +198,11 @@ def test_tensorflow_repo_pins_cpu_tensorflow_and_no_torch(tmp_path, render):
         ),
         ({"package_name": "class"}, 'The package name "class" is a Python keyword'),
         ({"package_name": "torch"}, 'The package name "torch" would shadow a module'),
+        ({"package_name": "logging"}, "is a module of Python's standard library"),
+        ({"package_name": "email"}, "is a module of Python's standard library"),
+        ({"package_name": "digits_"}, 'The package name "digits_" cannot be installed by pip'),
+        ({"package_name": "_digits"}, 'The package name "_digits" cannot be installed by pip'),
+        ({"author_email": "ada@example.o"}, 'The e-mail "ada@example.o" is not an e-mail address'),
         (
             {"framework": "jax"},
             "Invalid choice for 'framework': 'jax' is not in ['pytorch', 'tensorflow']",

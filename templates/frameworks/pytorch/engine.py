@@ -1,65 +1,85 @@
-"""PyTorch specifics: seeding and determinism, one training epoch, prediction, versions."""
+"""PyTorch specifics: the device, seeding and determinism, the training loop, prediction."""
 
-from __future__ import annotations
+import os
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
 
-from .config import TrainConfig
+from .config import ConfigError, TrainConfig
+from .data import Split
+from .metrics import evaluate
 
-FRAMEWORK = "PyTorch"
+
+def pick_device(name: str) -> torch.device:
+    """``auto`` picks CUDA if there is a GPU, else Apple's MPS, else the CPU."""
+    available = {
+        "cuda": torch.cuda.is_available(),
+        "mps": torch.backends.mps.is_available(),
+        "cpu": True,
+    }
+    if name == "auto":
+        name = next(device for device, present in available.items() if present)
+    if not available[name]:
+        raise ConfigError(f"device {name!r} is not available to PyTorch here: use auto or cpu.")
+    return torch.device(name)
 
 
-def setup(seed: int, threads: int) -> None:
-    """Seed every generator and ask for deterministic kernels, on a fixed thread count."""
-    torch.manual_seed(seed)
+def setup(seed: int, threads: int, device: str) -> torch.device:
+    """Pick the device, seed every generator and ask for deterministic kernels."""
+    device = pick_device(device)
+    if device.type == "cuda":
+        # cuBLAS repeats its results only with a fixed workspace, set before its first use.
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    torch.manual_seed(seed)  # the CPU's, CUDA's and MPS's generators
     torch.set_num_threads(threads)
     torch.use_deterministic_algorithms(True)
+    return device
 
 
-def prepare(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
-    return torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-
-
-def _images(x: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(np.ascontiguousarray(x)).unsqueeze(1)  # (n, 1, height, width)
-
-
-def train_epoch(
-    model: nn.Module,
-    optimizer: torch.optim.Optimizer,
-    x: np.ndarray,
-    y: np.ndarray,
-    batch_size: int,
-) -> tuple[float, float]:
-    """One pass over ``x, y`` in the given order; returns the mean loss and the accuracy."""
-    model.train()
-    images, labels = _images(x), torch.from_numpy(y)
-    total_loss, correct = 0.0, 0
-    for start in range(0, len(labels), batch_size):
-        batch, target = images[start : start + batch_size], labels[start : start + batch_size]
-        optimizer.zero_grad(set_to_none=True)
-        logits = model(batch)
-        loss = F.cross_entropy(logits, target)
-        loss.backward()
-        optimizer.step()
-        total_loss += loss.item() * len(target)
-        correct += int((logits.argmax(dim=1) == target).sum())
-    return total_loss / len(labels), correct / len(labels)
+def fit(
+    model: nn.Module, split: Split, cfg: TrainConfig, device: torch.device, verbose: bool = True
+) -> list[dict]:
+    """Train ``model`` with AdamW for ``cfg.epochs`` epochs; one row of scores per epoch."""
+    model.to(device)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    loss_fn = nn.CrossEntropyLoss()
+    train_set = TensorDataset(torch.from_numpy(split.x_train), torch.from_numpy(split.y_train))
+    loader = DataLoader(train_set, batch_size=cfg.batch_size, shuffle=True)  # seeded by setup
+    history = []
+    for epoch in range(1, cfg.epochs + 1):
+        model.train()
+        total_loss, correct = 0.0, 0
+        for images, labels in loader:
+            images, labels = images.to(device), labels.to(device)
+            logits = model(images)
+            loss = loss_fn(logits, labels)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            total_loss += loss.item() * len(labels)
+            correct += (logits.argmax(dim=1) == labels).sum().item()
+        val = evaluate(predict(model, split.x_val, device), split.y_val)
+        scores = {
+            "loss": total_loss / len(train_set),
+            "accuracy": correct / len(train_set),
+            "val_loss": val["loss"],
+            "val_accuracy": val["accuracy"],
+        }
+        history.append({"epoch": epoch, **scores})
+        if verbose:
+            line = "  ".join(f"{key} {value:.4f}" for key, value in scores.items())
+            print(f"Epoch {epoch}/{cfg.epochs}  {line}")
+    return history
 
 
 @torch.no_grad()
-def predict(model: nn.Module, x: np.ndarray, batch_size: int = 512) -> np.ndarray:
+def predict(model: nn.Module, images: np.ndarray, device: torch.device) -> np.ndarray:
     """Class probabilities, shape (n, classes)."""
     model.eval()
-    images = _images(x)
-    parts = [
-        torch.softmax(model(images[start : start + batch_size]), dim=1)
-        for start in range(0, len(images), batch_size)
-    ]
-    return torch.cat(parts).numpy()
+    batches = torch.from_numpy(images).split(512)
+    return torch.cat([model(batch.to(device)).softmax(dim=1).cpu() for batch in batches]).numpy()
 
 
 def count_parameters(model: nn.Module) -> int:

@@ -1,10 +1,7 @@
-"""TensorFlow/Keras specifics: seeding and determinism, one training epoch, prediction, versions."""
-
-from __future__ import annotations
+"""TensorFlow/Keras specifics: the device, seeding and determinism, compile and fit, prediction."""
 
 import os
 import warnings
-from collections.abc import Callable
 
 # Before the first TensorFlow import: keep its C++ start-up messages out of the
 # notebook and the terminal (errors still surface as Python exceptions). TensorFlow
@@ -18,11 +15,8 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from .config import TrainConfig  # noqa: E402
-
-FRAMEWORK = "TensorFlow/Keras"
-
-EpochFunction = Callable[[tf.Tensor, tf.Tensor, tf.Tensor], tuple[tf.Tensor, tf.Tensor]]
+from .config import ConfigError, TrainConfig  # noqa: E402
+from .data import Split  # noqa: E402
 
 if keras.backend.backend() != "tensorflow":
     raise ImportError(
@@ -31,75 +25,65 @@ if keras.backend.backend() != "tensorflow":
     )
 
 
-def setup(seed: int, threads: int) -> None:
-    """Seed every generator and ask for deterministic kernels, on a fixed thread count.
+def pick_device(name: str) -> str:
+    """``auto`` picks a GPU if TensorFlow sees one (CUDA, or Apple's with tensorflow-metal)."""
+    has_gpu = bool(tf.config.list_physical_devices("GPU"))
+    if name in ("cuda", "mps") and not has_gpu:
+        raise ConfigError(f"device {name!r} is not available to TensorFlow here: use auto or cpu.")
+    return "/GPU:0" if has_gpu and name != "cpu" else "/CPU:0"
+
+
+def setup(seed: int, threads: int, device: str) -> str:
+    """Pick the device, seed every generator and ask for deterministic kernels.
 
     TensorFlow fixes its thread pools when it first runs an operation; calling this
     again in the same process (a notebook, a test session) keeps the first count.
     """
     keras.backend.clear_session()  # fresh layer names and seed state for every run
-    keras.utils.set_random_seed(seed)
-    tf.config.experimental.enable_op_determinism()
-    threading = tf.config.threading
+    keras.utils.set_random_seed(seed)  # Python's, NumPy's and TensorFlow's generators
+    tf.config.experimental.enable_op_determinism()  # on the CPU and on GPUs
     try:
-        threading.set_intra_op_parallelism_threads(threads)
-        threading.set_inter_op_parallelism_threads(threads)
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
     except RuntimeError:  # the runtime is already running with another count
-        running = threading.get_intra_op_parallelism_threads() or "its default number of"
         warnings.warn(
-            f"TensorFlow already runs on {running} thread(s) in this process: "
-            f"threads={threads} takes effect after a restart (of the kernel).",
+            f"TensorFlow already runs in this process: threads={threads} takes effect "
+            "after a restart (of the kernel).",
             stacklevel=2,
         )
+    return pick_device(device)
 
 
-def prepare(model: keras.Model, cfg: TrainConfig) -> EpochFunction:
-    """The optimizer and a compiled (graph) function that trains ``model`` for one epoch."""
-    optimizer = keras.optimizers.AdamW(
-        learning_rate=cfg.lr, weight_decay=cfg.weight_decay, epsilon=1e-8
+def fit(
+    model: keras.Model, split: Split, cfg: TrainConfig, device: str, verbose: bool = True
+) -> list[dict]:
+    """Train ``model`` with AdamW for ``cfg.epochs`` epochs; one row of scores per epoch."""
+    model.compile(
+        optimizer=keras.optimizers.AdamW(learning_rate=cfg.lr, weight_decay=cfg.weight_decay),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
     )
-    optimizer.build(model.trainable_variables)
-    cross_entropy = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-
-    @tf.function(reduce_retracing=True)
-    def train_epoch_graph(images, labels, batch_size):
-        total_loss, correct = tf.constant(0.0), tf.constant(0, tf.int64)
-        for start in tf.range(0, tf.shape(labels)[0], batch_size):
-            batch, target = images[start : start + batch_size], labels[start : start + batch_size]
-            with tf.GradientTape() as tape:
-                logits = model(batch, training=True)
-                loss = cross_entropy(target, logits)
-            gradients = tape.gradient(loss, model.trainable_variables)
-            optimizer.apply(gradients, model.trainable_variables)
-            total_loss += loss * tf.cast(tf.shape(target)[0], tf.float32)
-            correct += tf.reduce_sum(tf.cast(tf.argmax(logits, axis=1) == target, tf.int64))
-        return total_loss, correct
-
-    return train_epoch_graph
-
-
-def train_epoch(
-    model: keras.Model,
-    epoch: EpochFunction,
-    x: np.ndarray,
-    y: np.ndarray,
-    batch_size: int,
-) -> tuple[float, float]:
-    """One pass over ``x, y`` in the given order; returns the mean loss and the accuracy.
-
-    The whole epoch runs as one TensorFlow graph (no Python between the batches).
-    """
-    total_loss, correct = epoch(tf.constant(x), tf.constant(y), tf.constant(batch_size))
-    return float(total_loss) / len(y), int(correct) / len(y)
-
-
-def predict(model: keras.Model, x: np.ndarray, batch_size: int = 512) -> np.ndarray:
-    """Class probabilities, shape (n, classes)."""
-    parts = [
-        keras.ops.softmax(model(x[start : start + batch_size], training=False), axis=-1)
-        for start in range(0, len(x), batch_size)
+    with tf.device(device):
+        result = model.fit(
+            split.x_train,
+            split.y_train,
+            batch_size=cfg.batch_size,
+            epochs=cfg.epochs,
+            validation_data=(split.x_val, split.y_val),
+            verbose=2 if verbose else 0,  # one line per epoch
+        )
+    keys = ("loss", "accuracy", "val_loss", "val_accuracy")
+    return [
+        {"epoch": epoch + 1, **{key: float(result.history[key][epoch]) for key in keys}}
+        for epoch in range(cfg.epochs)
     ]
-    return np.concatenate([keras.ops.convert_to_numpy(part) for part in parts])
+
+
+def predict(model: keras.Model, images: np.ndarray, device: str) -> np.ndarray:
+    """Class probabilities, shape (n, classes)."""
+    with tf.device(device):
+        logits = model.predict(images, batch_size=512, verbose=0)
+    return keras.ops.convert_to_numpy(keras.ops.softmax(logits, axis=-1))
 
 
 def count_parameters(model: keras.Model) -> int:

@@ -1,13 +1,14 @@
 """The model: a small convolutional network, written in Keras (on TensorFlow)."""
 
-from __future__ import annotations
-
 from .config import ModelConfig
 from .engine import keras  # the engine imports TensorFlow quietly (no start-up log noise)
 
 
-def build_model(cfg: ModelConfig, image_shape: tuple[int, int], num_classes: int) -> keras.Model:
-    """Convolutions (3x3, ReLU) -> 2x2 max-pooling -> dropout -> dense -> class logits."""
+# TUTORIAL-DEMO: the demo's network, sized for 8x8 digits. Replace it with your tutorial's model.
+def build_model(
+    cfg: ModelConfig, image_shape: tuple[int, int, int], num_classes: int
+) -> keras.Model:
+    """Convolutions (3x3, ReLU) -> 2x2 max-pooling -> dropout -> dense -> one logit per class."""
     layers = keras.layers
     convolutions = [
         layers.Conv2D(width, kernel_size=3, padding="same", activation="relu")
@@ -15,8 +16,7 @@ def build_model(cfg: ModelConfig, image_shape: tuple[int, int], num_classes: int
     ]
     return keras.Sequential(
         [
-            keras.Input(shape=tuple(image_shape)),
-            layers.Reshape((*image_shape, 1)),  # one channel: (height, width, 1)
+            keras.Input(shape=tuple(image_shape)),  # (height, width, channels)
             *convolutions,
             layers.MaxPooling2D(2),
             layers.Flatten(),
@@ -25,5 +25,5 @@ def build_model(cfg: ModelConfig, image_shape: tuple[int, int], num_classes: int
             layers.Dropout(cfg.dropout),
             layers.Dense(num_classes),
         ],
-        name="digit_cnn",
+        name="small_cnn",
     )

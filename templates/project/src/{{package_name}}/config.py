@@ -1,46 +1,60 @@
-"""Hyperparameters: YAML files in ``configs/`` loaded into typed, frozen dataclasses.
+"""The hyperparameters: a YAML file in ``configs/`` read into plain dataclasses.
 
-One source of truth for the notebook and the train script::
+    cfg = load_config("smoke")                               # configs/smoke.yaml
+    cfg = load_config("default", ["train.lr=0.01"])          # one value changed for this run
+    cfg = load_config()                                      # $TUTORIAL_PROFILE, else "default"
 
-    cfg = load_config("default")                      # configs/default.yaml
-    cfg = load_config("smoke")                        # configs/smoke.yaml (extends default)
-    cfg = load_config("configs/default.yaml", overrides=["train.lr=0.01"])
-
-A config file may start with ``extends: other.yaml``; its keys are merged over the
-other file's. Unknown keys and values of the wrong type are errors, not surprises.
+A config file may start with ``extends: other.yaml``: its keys are merged over the other file's.
+A wrong key, type or value raises ConfigError with one sentence, before anything trains.
 """
 
-from __future__ import annotations
-
 import dataclasses
-import types
-import typing
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import yaml
 
-CONFIG_DIR = "configs"
+PROFILE_ENV = "TUTORIAL_PROFILE"  # the profile used when none is named
+DEVICES = ("auto", "cuda", "mps", "cpu")
 
 
 class ConfigError(ValueError):
-    """A config file or override that cannot be used, with a message that says why."""
+    """A config file, override or value that cannot be used; the message says why."""
+
+
+def require(ok: bool, message: str) -> None:
+    if not ok:
+        raise ConfigError(message)
 
 
 @dataclass(frozen=True)
 class DataConfig:
     dataset: str = "digits"
-    test_size: float = 0.2
-    val_size: float = 0.1
-    subset: int | None = None  # keep only this many training examples (smoke runs)
+    test_size: float = 0.2  # fraction held out for the final test
+    val_size: float = 0.1  # fraction used to watch training
+    subset: int | None = None  # keep only this many training examples (None: all)
+
+    def __post_init__(self):
+        for key in ("test_size", "val_size"):
+            value = getattr(self, key)
+            require(0 < value < 1, f"data.{key} must be between 0 and 1, not {value}.")
+        total = self.test_size + self.val_size
+        require(total < 1, f"data.test_size + data.val_size must be below 1, not {total:g}.")
+        require(self.subset is None or self.subset >= 1, "data.subset must be at least 1 or null.")
 
 
 @dataclass(frozen=True)
 class ModelConfig:
-    channels: tuple[int, ...] = (16, 32)
-    hidden: int = 64
+    channels: tuple[int, ...] = (16, 32)  # output channels of each 3x3 convolution
+    hidden: int = 64  # width of the dense layer
     dropout: float = 0.1
+
+    def __post_init__(self):
+        require(len(self.channels) > 0, "model.channels must list at least one convolution.")
+        require(min(self.channels) >= 1, "model.channels must all be at least 1.")
+        require(self.hidden >= 1, f"model.hidden must be at least 1, not {self.hidden}.")
+        require(0 <= self.dropout < 1, f"model.dropout must be in [0, 1), not {self.dropout}.")
 
 
 @dataclass(frozen=True)
@@ -50,140 +64,132 @@ class TrainConfig:
     lr: float = 0.001
     weight_decay: float = 0.0
 
+    def __post_init__(self):
+        require(self.epochs >= 1, f"train.epochs must be at least 1, not {self.epochs}.")
+        size = self.batch_size
+        require(size >= 1, f"train.batch_size must be at least 1, not {size}.")
+        require(self.lr > 0, f"train.lr must be above 0, not {self.lr}.")
+        decay = self.weight_decay
+        require(decay >= 0, f"train.weight_decay must be 0 or more, not {decay}.")
+
 
 @dataclass(frozen=True)
 class Config:
     name: str = "default"
     seed: int = 42
     threads: int = 1  # CPU threads: results repeat bit for bit only with the same count
+    device: str = "auto"  # auto picks CUDA, then Apple MPS, then the CPU
     runs_dir: str = "runs"
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
 
-    def to_dict(self) -> dict[str, Any]:
+    def __post_init__(self):
+        require(self.seed >= 0, f"seed must be 0 or more, not {self.seed}.")
+        require(self.threads >= 1, f"threads must be at least 1, not {self.threads}.")
+        require(self.device in DEVICES, f"device must be one of {DEVICES}, not {self.device!r}.")
+
+    def to_dict(self) -> dict:
         """Plain data (lists, not tuples), ready for YAML or JSON."""
-        return _plain(dataclasses.asdict(self))
+        plain = dataclasses.asdict(self)
+        plain["model"]["channels"] = list(self.model.channels)
+        return plain
 
 
-def find_config_dir(start: Path | None = None) -> Path:
-    """The nearest ``configs/`` folder at or above ``start`` (default: the working directory)."""
-    here = (start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        if (folder / CONFIG_DIR).is_dir():
-            return folder / CONFIG_DIR
-    raise ConfigError(
-        f"No {CONFIG_DIR}/ folder found at or above {here}: run from inside the tutorial repo."
-    )
+def load_config(profile: str | Path | None = None, overrides: list[str] = ()) -> Config:
+    """Read a profile (``smoke``) or a YAML path, apply ``key.path=value`` overrides, check it."""
+    path = config_path(profile or os.environ.get(PROFILE_ENV) or "default")
+    raw = {"name": path.stem, **read_yaml(path)}
+    for override in overrides:
+        set_value(raw, override)
+    return build(Config, raw, prefix="")
 
 
-def resolve_config_path(name_or_path: str | Path) -> Path:
-    """A profile name (``smoke``) or a path (``configs/smoke.yaml``) to an existing file."""
-    candidate = Path(name_or_path)
-    if candidate.suffix in {".yaml", ".yml"}:
-        if candidate.is_file():
-            return candidate.resolve()
-        raise ConfigError(f"Config file {candidate} does not exist.")
-    path = find_config_dir() / f"{name_or_path}.yaml"
-    if not path.is_file():
-        known = sorted(p.stem for p in path.parent.glob("*.yaml"))
-        raise ConfigError(f"No config profile {name_or_path!r}: known profiles are {known}.")
+def config_path(profile: str | Path) -> Path:
+    """``smoke`` -> the nearest ``configs/smoke.yaml`` at or above the working directory."""
+    if Path(profile).suffix in (".yaml", ".yml"):
+        path = Path(profile)
+    else:
+        here = Path.cwd().resolve()
+        folders = [folder / "configs" for folder in (here, *here.parents)]
+        folder = next((folder for folder in folders if folder.is_dir()), None)
+        require(folder is not None, f"No configs/ folder at or above {here}: run inside the repo.")
+        path = folder / f"{profile}.yaml"
+    require(path.is_file(), f"No config {profile!r}: {path} does not exist.")
     return path
 
 
-def load_config(
-    name_or_path: str | Path = "default", overrides: typing.Iterable[str] = ()
-) -> Config:
-    """Load a profile or YAML file, apply ``key.path=value`` overrides, and type-check it."""
-    path = resolve_config_path(name_or_path)
-    raw = _read_with_extends(path, seen=())
-    raw.setdefault("name", path.stem)
-    for override in overrides:
-        _apply_override(raw, override)
-    return _build(Config, raw, prefix="")
-
-
-def _read_with_extends(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
-    if path in seen:
-        raise ConfigError(f"Config files extend each other in a loop: {path}.")
+def read_yaml(path: Path) -> dict:
+    """The file's keys, merged over those of the file it ``extends:`` (if any)."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as error:
-        raise ConfigError(f"Config file {path} is not valid YAML: {error}") from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"Config file {path} must hold a mapping of keys to values.")
+        raise ConfigError(f"{path} is not valid YAML: {' '.join(str(error).split())}") from None
+    require(isinstance(data, dict), f"{path} must hold keys and values.")
     parent = data.pop("extends", None)
     if parent is None:
         return data
-    base = _read_with_extends((path.parent / parent).resolve(), seen=(*seen, path))
-    return _merge(base, data)
+    base = path.parent / str(parent)
+    require(base.is_file(), f"{path} extends {parent}, which does not exist.")
+    return merge(read_yaml(base), data)
 
 
-def _merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
+def merge(base: dict, update: dict) -> dict:
     merged = dict(base)
     for key, value in update.items():
         if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
-        else:
-            merged[key] = value
+            value = merge(merged[key], value)
+        merged[key] = value
     return merged
 
 
-def _apply_override(raw: dict[str, Any], override: str) -> None:
+def set_value(raw: dict, override: str) -> None:
+    """Apply ``train.lr=0.01``; the value is read as YAML (a number, a list, null...)."""
     key, sep, text = override.partition("=")
-    if not sep or not key.strip():
-        raise ConfigError(f"Override {override!r} is not of the form key.path=value.")
-    *parents, leaf = key.strip().split(".")
-    target = raw
-    for part in parents:
-        target = target.setdefault(part, {})
-        if not isinstance(target, dict):
-            raise ConfigError(f"Override {override!r}: {part!r} is not a section.")
+    require(bool(sep and key), f"Override {override!r} is not of the form key.path=value.")
+    *sections, leaf = key.strip().split(".")
+    for section in sections:
+        raw = raw.setdefault(section, {})
+        require(isinstance(raw, dict), f"Override {override!r}: {section} is not a section.")
     try:
-        target[leaf] = yaml.safe_load(text)
+        raw[leaf] = yaml.safe_load(text)
     except yaml.YAMLError:
-        target[leaf] = text
+        raw[leaf] = text
 
 
-def _build(cls: type, raw: Any, prefix: str) -> Any:
-    if not isinstance(raw, dict):
-        raise ConfigError(f"Config section {prefix.rstrip('.') or 'root'} must be a mapping.")
-    hints = typing.get_type_hints(cls)
-    known = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(raw) - known)
+# What a YAML value may be for each annotation above (a float key also takes 1 for 1.0).
+ACCEPTS = {
+    str: (str,),
+    int: (int,),
+    float: (int, float),
+    int | None: (int, type(None)),
+}
+
+
+def build(cls: type, raw: dict, prefix: str):
+    """``cls(**raw)`` once every key is known and every value has the annotated type."""
+    require(isinstance(raw, dict), f"{prefix.rstrip('.')} must be a section of keys and values.")
+    fields = {f.name: f.type for f in dataclasses.fields(cls)}
+    unknown = sorted(set(raw) - set(fields))
     if unknown:
-        raise ConfigError(
-            f"Unknown config key {prefix}{unknown[0]}: known keys here are {sorted(known)}."
-        )
-    values = {name: _coerce(hints[name], value, f"{prefix}{name}") for name, value in raw.items()}
+        known = sorted(fields)
+        raise ConfigError(f"Unknown config key {prefix}{unknown[0]}: known keys here are {known}.")
+    values = {}
+    for key, value in raw.items():
+        kind = fields[key]
+        if dataclasses.is_dataclass(kind):  # a section: data, model or train
+            values[key] = build(kind, value, f"{prefix}{key}.")
+        else:
+            values[key] = typed(value, kind, prefix + key)
     return cls(**values)
 
 
-def _coerce(hint: Any, value: Any, key: str) -> Any:
-    if dataclasses.is_dataclass(hint):
-        return _build(hint, value, prefix=f"{key}.")
-    origin = typing.get_origin(hint)
-    if origin in (typing.Union, types.UnionType):
-        options = typing.get_args(hint)
-        if value is None and type(None) in options:
-            return None
-        (hint,) = [option for option in options if option is not type(None)]
-        origin = typing.get_origin(hint)
-    if origin is tuple:
-        if not isinstance(value, (list, tuple)):
-            raise ConfigError(f"Config key {key} must be a list, not {value!r}.")
-        (item,) = {arg for arg in typing.get_args(hint) if arg is not Ellipsis}
-        return tuple(_coerce(item, element, key) for element in value)
-    if hint is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    if not isinstance(value, hint) or (hint is int and isinstance(value, bool)):
-        raise ConfigError(f"Config key {key} must be of type {hint.__name__}, not {value!r}.")
-    return value
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(item) for item in value]
-    return value
+def typed(value, kind, key: str):
+    if kind == tuple[int, ...]:
+        ok = isinstance(value, list) and all(type(item) is int for item in value)
+        require(ok, f"Config key {key} must be a list of integers, not {value!r}.")
+        return tuple(value)
+    ok = isinstance(value, ACCEPTS[kind]) and not isinstance(value, bool)
+    name = getattr(kind, "__name__", kind)
+    require(ok, f"Config key {key} must be of type {name}, not {value!r}.")
+    return float(value) if kind is float else value

@@ -12,6 +12,7 @@ import os
 import sys
 
 from tutorkit import __version__
+from tutorkit.template import DEFAULT_TEMPLATE_URL, TEMPLATE_URL_ENV
 
 DESCRIPTION = """\
 Create, update and check companion repos of ML tutorials, from the tutorkit Copier template.
@@ -47,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     url_help = (
         "canonical git URL of the template recorded in the answers file "
-        "(default: $TUTORKIT_TEMPLATE_URL, else https://github.com/tutorkit/tutorkit.git)"
+        f"(default: ${TEMPLATE_URL_ENV}, else {DEFAULT_TEMPLATE_URL})"
     )
 
     new = commands.add_parser(
@@ -203,15 +204,22 @@ def _cmd_status(args) -> int:
 def _cmd_check(args) -> int:
     from pathlib import Path
 
-    from tutorkit.checks import run_checks
+    from tutorkit.checks import notebook_interpreter, run_checks
     from tutorkit.errors import TutorkitError
     from tutorkit.report import print_check_table, print_json, progress
 
     repo = Path(args.repo).resolve()
     if not repo.is_dir():
         raise TutorkitError(f"{args.repo} is not a folder: give the path of a companion repo.")
+    python = notebook_interpreter(repo) if args.run else None
+    if python:
+        print(
+            f"tutorkit: TK201 runs the notebooks of {repo} with {python.path} ({python.source}); "
+            "this executes the repo's code.",
+            file=sys.stderr,
+        )
     with progress("Running the notebooks" if args.run else "Checking", None):
-        results = run_checks(repo, run_notebooks=args.run)
+        results = run_checks(repo, run_notebooks=args.run, python=python)
     if args.json:
         print_json([r.to_json() for r in results])
     else:

@@ -73,3 +73,12 @@ def plain_copier_update(repo: Path, *args: str) -> subprocess.CompletedProcess:
         text=True,
         check=False,
     )
+
+
+def shim_environment(prefix: Path) -> Path:
+    """An environment (for $VIRTUAL_ENV) whose python is this test run's own Python, which has
+    pytest, nbmake and ipykernel: `tutorkit check --run` can run notebooks with it."""
+    (prefix / "bin").mkdir(parents=True)
+    (prefix / "bin" / "python").write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+    (prefix / "bin" / "python").chmod(0o755)
+    return prefix

@@ -242,13 +242,21 @@ def main(argv: list[str] | None = None) -> int:
     from tutorkit.errors import TutorkitError
 
     try:
-        return COMMANDS[args.command](args)
+        code = COMMANDS[args.command](args)
+        sys.stdout.flush()  # here, where a closed pipe can still be handled
+        return code
     except TutorkitError as exc:
         print(f"tutorkit: error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print(f"tutorkit: interrupted; {INTERRUPTED[args.command]}", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`tutorkit status --json | head -1`): stop quietly. Python's own
+        # recipe (signal module docs): point stdout at devnull so the flush at exit cannot fail.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":

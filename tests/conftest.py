@@ -2,11 +2,51 @@
 
 from __future__ import annotations
 
+import venv
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from support import TEMPLATE_TAG, InstalledRepo, copy_template, git, install
+from support import INSTALLING_FIXTURES, TEMPLATE_TAG, InstalledRepo, copy_template, git, install
+
+# The timing rule of this suite: a test that installs or executes a generated repo is marked
+# `slow`, so that `pytest -m "not slow"` stays within two minutes on two cores. Two guards:
+# a test that asks for these fixtures without the mark is a collection error, and a test
+# without the mark that makes a virtual environment with pip in it (an install) fails.
+
+
+def pytest_collection_modifyitems(config, items):
+    unmarked = [
+        item.nodeid
+        for item in items
+        if INSTALLING_FIXTURES & set(getattr(item, "fixturenames", ()))
+        and not item.get_closest_marker("slow")
+    ]
+    if unmarked:
+        raise pytest.UsageError(
+            f"these tests install a generated repo but are not marked slow: {unmarked}"
+        )
+
+
+def _refuse_installs(create):
+    def guarded(self, env_dir):
+        if self.with_pip:
+            pytest.fail(
+                f"a test not marked slow made a virtual environment with pip ({env_dir}): "
+                "installing is slow; mark the test @pytest.mark.slow (or use with_pip=False)"
+            )
+        return create(self, env_dir)
+
+    return guarded
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    if item.get_closest_marker("slow"):
+        return (yield)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(venv.EnvBuilder, "create", _refuse_installs(venv.EnvBuilder.create))
+        return (yield)
 
 
 @pytest.fixture(scope="session", autouse=True)

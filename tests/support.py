@@ -22,6 +22,8 @@ FRAMEWORKS = ("pytorch", "tensorflow")
 PYTHON_VERSIONS = ("3.11", "3.12", "3.13")
 VARIANTS = list(itertools.product(FRAMEWORKS, PYTHON_VERSIONS))
 PYTORCH_CPU_INDEX = "--extra-index-url https://download.pytorch.org/whl/cpu"
+# Fixtures that install a generated repo: a test that asks for one must be marked slow.
+INSTALLING_FIXTURES = {"installations", "installed"}
 
 
 def git(cwd: Path, *args: str) -> str:

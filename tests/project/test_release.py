@@ -118,11 +118,10 @@ def checkout_copy(dest: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def dists(tmp_path_factory) -> Path:
-    """The sdist and the wheel, built once from a copy of this checkout (build, hatchling)."""
-    source = checkout_copy(tmp_path_factory.mktemp("source"))
+    """The sdist and the wheel, built once from this checkout (build, hatchling), outside it."""
     out = tmp_path_factory.mktemp("dist")
     done = subprocess.run(
-        [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(out), str(source)],
+        [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(out), str(CHECKOUT)],
         capture_output=True,
         text=True,
     )
@@ -165,6 +164,16 @@ def test_the_licence_is_mit_and_ships_in_the_wheel_and_the_sdist(dists):
         assert archive.extractfile(f"tutorkit-{tutorkit.__version__}/LICENSE").read() == licence
     for meta in metadata(dists).values():
         assert (meta["License-Expression"], meta["License-File"]) == ("MIT", "LICENSE")
+
+
+def test_the_sdist_holds_only_what_git_would(dists):
+    """No build output, virtual environment or npm folder of this checkout in the sdist."""
+    [sdist] = dists.glob("*.tar.gz")
+    with tarfile.open(sdist) as archive:
+        members = {m.name.split("/", 1)[1] for m in archive.getmembers() if m.isfile()}
+    listed = git(CHECKOUT, "ls-files", "--cached", "--others", "--exclude-standard")
+    assert members - {"PKG-INFO"} <= set(listed.splitlines())
+    assert {"LICENSE", "README.md", "CHANGELOG.md", "copier.yml", ".ci/release.py"} <= members
 
 
 def test_twine_check_passes_on_both_distributions(dists):

@@ -217,6 +217,7 @@ def test_plain_copier_update_needs_no_trust(make_repo, tmp_path):
     assert "  epochs: 35" in (repo / "configs" / "default.yaml").read_text().splitlines()
 
 
+@pytest.mark.slow  # twenty real copier updates: tens of seconds on two cores
 def test_fleet_of_twenty_mixed_repos(make_repo, tk):
     breakers = {
         "kept": edit_kept,

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import os
+import threading
 import venv
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from support import INSTALLING_FIXTURES, TEMPLATE_TAG, InstalledRepo, copy_template, git, install
+from support import (
+    FRAMEWORKS,
+    INSTALLING_FIXTURES,
+    TEMPLATE_TAG,
+    InstalledRepo,
+    copy_template,
+    git,
+    install,
+)
 
 # The timing rule of this suite: a test that installs or executes a generated repo is marked
 # `slow`, so that `pytest -m "not slow"` stays within two minutes on two cores. Two guards:
@@ -30,7 +41,8 @@ def pytest_collection_modifyitems(config, items):
 
 def _refuse_installs(create):
     def guarded(self, env_dir):
-        if self.with_pip:
+        # The background installs of install_early are the session's, not this test's.
+        if self.with_pip and threading.current_thread() is threading.main_thread():
             pytest.fail(
                 f"a test not marked slow made a virtual environment with pip ({env_dir}): "
                 "installing is slow; mark the test @pytest.mark.slow (or use with_pip=False)"
@@ -97,14 +109,36 @@ def render(template_repo) -> Callable[..., Path]:
 
 
 @pytest.fixture(scope="session")
-def installations(tmp_path_factory, render) -> Callable[[str], InstalledRepo]:
-    """``installations(framework)``: a rendered repo installed in its own venv, once per session."""
-    done: dict[str, InstalledRepo] = {}
+def installations(tmp_path_factory, render):
+    """``installations(framework)``: a rendered repo installed in its own venv, once per session.
+
+    ``installations.start(framework)`` renders the repo and starts its install in a background
+    thread (pip is its own process), one install at a time; the call waits for it.
+    """
+    pool = ThreadPoolExecutor(max_workers=1)  # two cores: one for pip, one for the tests
+    started: dict[str, Future] = {}
+
+    def start(framework: str) -> Future:
+        if framework not in started:
+            root = tmp_path_factory.mktemp(f"installed-{framework}")
+            repo = render(root / "repo", framework=framework)  # Copier, in this thread
+            started[framework] = pool.submit(install, repo, root / "venv", dict(os.environ))
+        return started[framework]
 
     def get(framework: str) -> InstalledRepo:
-        if framework not in done:
-            root = tmp_path_factory.mktemp(f"installed-{framework}")
-            done[framework] = install(render(root / "repo", framework=framework), root / "venv")
-        return done[framework]
+        return start(framework).result()
 
-    return get
+    get.start = start
+    yield get
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def install_early(request):
+    """When the selected tests will need installed repos, start installing both at once: pip
+    works while the tests that come first run (a minute or two of the slow suite)."""
+    items = request.session.items
+    if any(INSTALLING_FIXTURES & set(getattr(item, "fixturenames", ())) for item in items):
+        installations = request.getfixturevalue("installations")
+        for framework in FRAMEWORKS:
+            installations.start(framework)

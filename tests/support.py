@@ -87,8 +87,9 @@ def copier_answers(repo: Path) -> dict:
     return yaml.safe_load((repo / ".copier-answers.yml").read_text())
 
 
-def install(repo: Path, env_dir: Path) -> InstalledRepo:
-    """A fresh venv with the repo's pinned requirements (and the repo itself, editable)."""
+def install(repo: Path, env_dir: Path, env: dict | None = None) -> InstalledRepo:
+    """A fresh venv with the repo's pinned requirements (and the repo itself, editable);
+    pip runs with ``env`` (default: this process's environment when it starts)."""
     venv.EnvBuilder(with_pip=True, clear=True).create(env_dir)
     requirements = env_dir / "requirements.txt"
     requirements.write_text(pip_requirements(repo))
@@ -106,6 +107,7 @@ def install(repo: Path, env_dir: Path) -> InstalledRepo:
         capture_output=True,
         text=True,
         timeout=1800,
+        env=env,
     )
     assert done.returncode == 0, f"pip install failed:\n{done.stdout}\n{done.stderr}"
     return InstalledRepo(repo, env_dir)

@@ -327,9 +327,9 @@ class NotebooksRun(Rule):
 
     def problems(self, repo: Path) -> list[str]:
         python = self.python or notebook_interpreter(repo)
+        nbmake = ["-m", "pytest", "--nbmake", "--nbmake-timeout=600", "-q", "notebooks"]
         proc = subprocess.run(
-            [str(python.path), "-m", "pytest", "--nbmake", "--nbmake-timeout=600", "-q"]
-            + ["notebooks"],
+            [str(python.path), *nbmake],
             cwd=repo,
             check=False,
             env={**os.environ, "TUTORIAL_PROFILE": "smoke"},

@@ -246,19 +246,23 @@ def runs_the_repo(page: str) -> bool:
     )
 
 
-@pytest.mark.parametrize(
-    "page",
-    [pytest.param(p, marks=pytest.mark.slow) if runs_the_repo(p) else p for p in sorted(COMMANDS)],
-)
-def test_page_commands_run(page, releases, request, tmp_path):
-    sandbox = tmp_path
+@pytest.mark.parametrize("page", sorted(p for p in COMMANDS if not runs_the_repo(p)))
+def test_page_commands_run(page, releases, tmp_path):
+    shims = tmp_path / "shims"  # `python` stays this test's own, without the tutorial's stack
+    shims.mkdir()
+    run_page(page, releases, tmp_path, shims)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("page", sorted(p for p in COMMANDS if runs_the_repo(p)))
+def test_page_commands_run_with_the_tutorials_python(page, releases, installations, tmp_path):
+    run_page(page, releases, tmp_path, tutorial_python(tmp_path, installations))
+
+
+def run_page(page: str, releases: Path, sandbox: Path, shims: Path) -> None:
+    """Run a page's commands in order in one bash session, in a sandbox; check each exit."""
     home = sandbox / "home"
     home.mkdir()
-    if runs_the_repo(page):
-        shims = tutorial_python(sandbox, request.getfixturevalue("installations"))
-    else:
-        shims = sandbox / "shims"  # `python` stays this test's own, without the tutorial's stack
-        shims.mkdir()
     git(sandbox, "clone", "--quiet", "--bare", str(releases), str(sandbox / "tutorkit.git"))
     (sandbox / "github").mkdir()
     rc_file = sandbox / "exit-codes"

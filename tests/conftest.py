@@ -2,11 +2,63 @@
 
 from __future__ import annotations
 
+import os
+import threading
+import venv
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from support import TEMPLATE_TAG, InstalledRepo, copy_template, git, install
+from support import (
+    FRAMEWORKS,
+    INSTALLING_FIXTURES,
+    TEMPLATE_TAG,
+    InstalledRepo,
+    copy_template,
+    git,
+    install,
+)
+
+# The timing rule of this suite: a test that installs or executes a generated repo is marked
+# `slow`, so that `pytest -m "not slow"` stays within two minutes on two cores. Two guards:
+# a test that asks for these fixtures without the mark is a collection error, and a test
+# without the mark that makes a virtual environment with pip in it (an install) fails.
+
+
+def pytest_collection_modifyitems(config, items):
+    unmarked = [
+        item.nodeid
+        for item in items
+        if INSTALLING_FIXTURES & set(getattr(item, "fixturenames", ()))
+        and not item.get_closest_marker("slow")
+    ]
+    if unmarked:
+        raise pytest.UsageError(
+            f"these tests install a generated repo but are not marked slow: {unmarked}"
+        )
+
+
+def _refuse_installs(create):
+    def guarded(self, env_dir):
+        # The background installs of install_early are the session's, not this test's.
+        if self.with_pip and threading.current_thread() is threading.main_thread():
+            pytest.fail(
+                f"a test not marked slow made a virtual environment with pip ({env_dir}): "
+                "installing is slow; mark the test @pytest.mark.slow (or use with_pip=False)"
+            )
+        return create(self, env_dir)
+
+    return guarded
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    if item.get_closest_marker("slow"):
+        return (yield)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(venv.EnvBuilder, "create", _refuse_installs(venv.EnvBuilder.create))
+        return (yield)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -58,14 +110,36 @@ def render(template_repo) -> Callable[..., Path]:
 
 
 @pytest.fixture(scope="session")
-def installations(tmp_path_factory, render) -> Callable[[str], InstalledRepo]:
-    """``installations(framework)``: a rendered repo installed in its own venv, once per session."""
-    done: dict[str, InstalledRepo] = {}
+def installations(tmp_path_factory, render):
+    """``installations(framework)``: a rendered repo installed in its own venv, once per session.
+
+    ``installations.start(framework)`` renders the repo and starts its install in a background
+    thread (pip is its own process), one install at a time; the call waits for it.
+    """
+    pool = ThreadPoolExecutor(max_workers=1)  # two cores: one for pip, one for the tests
+    started: dict[str, Future] = {}
+
+    def start(framework: str) -> Future:
+        if framework not in started:
+            root = tmp_path_factory.mktemp(f"installed-{framework}")
+            repo = render(root / "repo", framework=framework)  # Copier, in this thread
+            started[framework] = pool.submit(install, repo, root / "venv", dict(os.environ))
+        return started[framework]
 
     def get(framework: str) -> InstalledRepo:
-        if framework not in done:
-            root = tmp_path_factory.mktemp(f"installed-{framework}")
-            done[framework] = install(render(root / "repo", framework=framework), root / "venv")
-        return done[framework]
+        return start(framework).result()
 
-    return get
+    get.start = start
+    yield get
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def install_early(request):
+    """When the selected tests will need installed repos, start installing both at once: pip
+    works while the tests that come first run (a minute or two of the slow suite)."""
+    items = request.session.items
+    if any(INSTALLING_FIXTURES & set(getattr(item, "fixturenames", ())) for item in items):
+        installations = request.getfixturevalue("installations")
+        for framework in FRAMEWORKS:
+            installations.start(framework)

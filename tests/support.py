@@ -22,6 +22,8 @@ FRAMEWORKS = ("pytorch", "tensorflow")
 PYTHON_VERSIONS = ("3.11", "3.12", "3.13")
 VARIANTS = list(itertools.product(FRAMEWORKS, PYTHON_VERSIONS))
 PYTORCH_CPU_INDEX = "--extra-index-url https://download.pytorch.org/whl/cpu"
+# Fixtures that install a generated repo: a test that asks for one must be marked slow.
+INSTALLING_FIXTURES = {"installations", "installed"}
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -85,8 +87,9 @@ def copier_answers(repo: Path) -> dict:
     return yaml.safe_load((repo / ".copier-answers.yml").read_text())
 
 
-def install(repo: Path, env_dir: Path) -> InstalledRepo:
-    """A fresh venv with the repo's pinned requirements (and the repo itself, editable)."""
+def install(repo: Path, env_dir: Path, env: dict | None = None) -> InstalledRepo:
+    """A fresh venv with the repo's pinned requirements (and the repo itself, editable);
+    pip runs with ``env`` (default: this process's environment when it starts)."""
     venv.EnvBuilder(with_pip=True, clear=True).create(env_dir)
     requirements = env_dir / "requirements.txt"
     requirements.write_text(pip_requirements(repo))
@@ -104,6 +107,7 @@ def install(repo: Path, env_dir: Path) -> InstalledRepo:
         capture_output=True,
         text=True,
         timeout=1800,
+        env=env,
     )
     assert done.returncode == 0, f"pip install failed:\n{done.stdout}\n{done.stderr}"
     return InstalledRepo(repo, env_dir)

@@ -9,16 +9,21 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from tutorkit.errors import one_line
-from tutorkit.git import run_git
+from tutorkit.errors import TutorkitError, one_line
+from tutorkit.git import git, run_git
 from tutorkit.repos import ANSWERS_FILE
-from tutorkit.template import DEFAULT_TEMPLATE_URL, known_frameworks, parse_version, template_url
+from tutorkit.template import (
+    DEFAULT_TEMPLATE_URL,
+    docs_url,
+    known_frameworks,
+    parse_version,
+    template_url,
+)
 
-DOCS_URL = "https://tutorkit.github.io/tutorkit/checks/"  # docs/checks.md, built by mkdocs
+DOCS_URL = docs_url("checks/")  # docs/checks.md on the published site ($TUTORKIT_DOCS_URL)
 URL_PATTERN = re.compile(r"^(https?|ssh|git|file)://\S+$|^git@[^:\s]+:\S+$|^g[hl]:\S+$")
 SHORTCUT_HOSTS = {"gh": "github.com", "gl": "gitlab.com"}  # Copier's gh: and gl: prefixes
 SEED_CALL = re.compile(
@@ -443,6 +448,76 @@ class OwnerNamed(Rule):
         return [f"{name} names the placeholder owner {PLACEHOLDER_OWNER}" for name in found]
 
 
+@dataclass(frozen=True)
+class Interpreter:
+    """The Python that TK201 runs the notebooks with, and why that one (said to the user)."""
+
+    path: Path
+    source: str
+
+
+# Where TK201 looks for the notebooks' Python, in order: (variable, what it is).
+ACTIVE_ENVIRONMENTS = (
+    ("VIRTUAL_ENV", "the active virtual environment"),
+    ("CONDA_PREFIX", "the active conda environment"),
+)
+NO_ENVIRONMENT = (
+    "No Python environment to run the notebooks in: activate the tutorial's environment "
+    "(source .venv/bin/activate, or conda activate NAME) or create {venv} with its requirements "
+    "(python -m venv .venv && .venv/bin/pip install -r requirements.txt), then retry."
+)
+
+
+def _python_in(prefix: Path, conda: bool = False) -> Path:
+    """An environment's interpreter (conda puts it at the prefix's root on Windows)."""
+    if os.name == "nt":
+        return prefix / "python.exe" if conda else prefix / "Scripts" / "python.exe"
+    return prefix / "bin" / "python"
+
+
+def _tracked_files(repo: Path, prefix: Path) -> list[str]:
+    """The files of the environment ``prefix`` that the repo's git tracks."""
+    try:
+        inside = prefix.absolute().relative_to(repo.absolute())
+    except ValueError:
+        return []  # not inside the repo
+    return git(repo, "ls-files", "--", inside.as_posix(), check=False).splitlines()
+
+
+def notebook_interpreter(repo: Path, environ=None) -> Interpreter:
+    """The Python to run the repo's notebooks with: the active virtual environment
+    ($VIRTUAL_ENV), else the active conda environment ($CONDA_PREFIX), else the repo's .venv.
+
+    Never an environment committed to the repo's git history: that interpreter would come with
+    the repo, from whoever committed it.
+    """
+    environ = os.environ if environ is None else environ
+    active = [(v, what) for v, what in ACTIVE_ENVIRONMENTS if environ.get(v)]
+    if active:
+        variable, what = active[0]
+        prefix = Path(environ[variable])
+        python = _python_in(prefix, conda=variable == "CONDA_PREFIX")
+        if not python.exists():
+            raise TutorkitError(
+                f"${variable} names {prefix}, which has no {python.relative_to(prefix)}: "
+                "activate an environment that exists (or deactivate this one), then retry."
+            )
+        found = Interpreter(python, f"{what}, ${variable}")
+    else:
+        prefix = repo / ".venv"
+        python = _python_in(prefix)
+        if not python.exists():
+            raise TutorkitError(NO_ENVIRONMENT.format(venv=prefix))
+        found = Interpreter(python, "the repo's .venv")
+    if tracked := _tracked_files(repo, prefix):
+        raise TutorkitError(
+            f"{prefix} is committed to the repo ({len(tracked)} files tracked by git), and "
+            "tutorkit never runs an interpreter that comes with a repo: remove it from git "
+            f"(git rm -r --cached {prefix.name}) or activate another environment, then retry."
+        )
+    return found
+
+
 class NotebooksRun(Rule):
     """Every notebook runs in smoke mode (pytest --nbmake, TUTORIAL_PROFILE=smoke)."""
 
@@ -451,11 +526,14 @@ class NotebooksRun(Rule):
         "Run `TUTORIAL_PROFILE=smoke python -m pytest --nbmake notebooks` and fix the first error."
     )
 
+    def __init__(self, python: Interpreter | None = None):
+        self.python = python
+
     def problems(self, repo: Path) -> list[str]:
-        venv = repo / ".venv" / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
-        python = str(venv) if venv.exists() else sys.executable
+        python = self.python or notebook_interpreter(repo)
+        nbmake = ["-m", "pytest", "--nbmake", "--nbmake-timeout=600", "-q", "notebooks"]
         proc = subprocess.run(
-            [python, "-m", "pytest", "--nbmake", "--nbmake-timeout=600", "-q", "notebooks"],
+            [str(python.path), *nbmake],
             cwd=repo,
             check=False,
             env={**os.environ, "TUTORIAL_PROFILE": "smoke"},
@@ -538,14 +616,23 @@ class CheckResult:
     problems: list[str] = field(default_factory=list)
     fix: str = ""
     url: str = ""
+    interpreter: str = ""  # the Python a rule that runs code ran (TK201)
 
     def to_json(self) -> dict:
-        return asdict(self)
+        data = asdict(self)
+        if not self.interpreter:
+            del data["interpreter"]
+        return data
 
 
-def run_checks(repo: Path, run_notebooks: bool = False) -> list[CheckResult]:
-    """Apply every rule to ``repo`` (and run its notebooks when asked)."""
-    rules = STATIC_RULES + ([NotebooksRun()] if run_notebooks else [])
+def run_checks(
+    repo: Path, run_notebooks: bool = False, python: Interpreter | None = None
+) -> list[CheckResult]:
+    """Apply every rule to ``repo`` (and run its notebooks when asked, with ``python`` or the
+    environment ``notebook_interpreter`` finds)."""
+    if run_notebooks and python is None:
+        python = notebook_interpreter(repo)
+    rules = STATIC_RULES + ([NotebooksRun(python)] if run_notebooks else [])
     results = []
     for rule in rules:
         try:
@@ -553,5 +640,6 @@ def run_checks(repo: Path, run_notebooks: bool = False) -> list[CheckResult]:
         except Skip as skip:
             problems, state = [str(skip)], "skip"
         state = state or (rule.severity if problems else "pass")
-        results.append(CheckResult(rule.id, rule.title, state, problems, rule.fix, rule.url))
+        ran = str(rule.python.path) if isinstance(rule, NotebooksRun) else ""
+        results.append(CheckResult(rule.id, rule.title, state, problems, rule.fix, rule.url, ran))
     return results

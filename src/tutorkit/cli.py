@@ -12,6 +12,7 @@ import os
 import sys
 
 from tutorkit import __version__
+from tutorkit.template import DEFAULT_TEMPLATE_URL, TEMPLATE_URL_ENV
 
 DESCRIPTION = """\
 Create, update and check companion repos of ML tutorials, from the tutorkit Copier template.
@@ -48,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     url_help = (
         "canonical git URL of the template recorded in the answers file "
-        "(default: $TUTORKIT_TEMPLATE_URL, else https://github.com/tutorkit/tutorkit.git)"
+        f"(default: ${TEMPLATE_URL_ENV}, else {DEFAULT_TEMPLATE_URL})"
     )
 
     new = commands.add_parser(
@@ -299,15 +300,22 @@ def _cmd_status(args) -> int:
 def _cmd_check(args) -> int:
     from pathlib import Path
 
-    from tutorkit.checks import run_checks
+    from tutorkit.checks import notebook_interpreter, run_checks
     from tutorkit.errors import TutorkitError
     from tutorkit.report import print_check_table, print_json, progress
 
     repo = Path(args.repo).resolve()
     if not repo.is_dir():
         raise TutorkitError(f"{args.repo} is not a folder: give the path of a companion repo.")
+    python = notebook_interpreter(repo) if args.run else None
+    if python:
+        print(
+            f"tutorkit: TK201 runs the notebooks of {repo} with {python.path} ({python.source}); "
+            "this executes the repo's code.",
+            file=sys.stderr,
+        )
     with progress("Running the notebooks" if args.run else "Checking", None):
-        results = run_checks(repo, run_notebooks=args.run)
+        results = run_checks(repo, run_notebooks=args.run, python=python)
     if args.json:
         print_json([r.to_json() for r in results])
     else:
@@ -336,13 +344,21 @@ def main(argv: list[str] | None = None) -> int:
     from tutorkit.errors import TutorkitError
 
     try:
-        return COMMANDS[args.command](args)
+        code = COMMANDS[args.command](args)
+        sys.stdout.flush()  # here, where a closed pipe can still be handled
+        return code
     except TutorkitError as exc:
         print(f"tutorkit: error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print(f"tutorkit: interrupted; {INTERRUPTED[args.command]}", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`tutorkit status --json | head -1`): stop quietly. Python's own
+        # recipe (signal module docs): point stdout at devnull so the flush at exit cannot fail.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":

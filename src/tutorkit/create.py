@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -10,7 +11,7 @@ import tempfile
 import warnings
 from pathlib import Path
 
-from tutorkit.errors import TutorkitError, one_line
+from tutorkit.errors import TutorkitError, UsageError, one_line
 from tutorkit.git import commit_everything, git, run_git
 from tutorkit.repos import ANSWERS_FILE, write_answers_source
 from tutorkit.template import current_tag, embedded_template_dir, template_url
@@ -32,9 +33,9 @@ def parse_data(pairs: list[str], template_dir: Path) -> dict[str, str]:
         key, sep, value = pair.partition("=")
         key = key.strip()
         if not sep or not key:
-            raise TutorkitError(f'The answer "{pair}" is not of the form key=value.')
+            raise UsageError(f'The answer "{pair}" is not of the form key=value.')
         if key not in questions:
-            raise TutorkitError(
+            raise UsageError(
                 f'The template asks no question "{key}": use one of {", ".join(sorted(questions))}.'
             )
         data[key] = value
@@ -83,6 +84,22 @@ def _unversioned(template_dir: Path, scratch: Path) -> Path:
     return scratch
 
 
+def _existing_ancestor(target: Path) -> Path:
+    """The nearest folder above ``target`` that exists, once it is sure ``target`` can be made
+    there: not under a file, and in a folder this user may write to."""
+    ancestor = next(p for p in target.parents if p.exists() or p == p.parent)
+    if not ancestor.is_dir():
+        raise TutorkitError(
+            f"{target} cannot be created: {ancestor} is a file, not a folder; choose another path."
+        )
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise TutorkitError(
+            f"{target} cannot be created: {ancestor} is not writable; "
+            "choose a folder you can write to."
+        )
+    return ancestor
+
+
 def create(
     dest: str,
     *,
@@ -93,8 +110,12 @@ def create(
 ) -> Path:
     """Render the embedded template into ``dest``; on any failure ``dest`` is left as it was."""
     target = Path(dest).expanduser().absolute()
-    if target.exists() and (not target.is_dir() or any(target.iterdir())):
-        raise TutorkitError(f"{target} already exists and is not empty: choose a new folder.")
+    try:
+        if target.exists() and (not target.is_dir() or any(target.iterdir())):
+            raise TutorkitError(f"{target} already exists and is not empty: choose a new folder.")
+        ancestor = _existing_ancestor(target)
+    except OSError as exc:
+        raise _cannot_create(target, exc) from exc
     template_dir = embedded_template_dir()
     data = parse_data(list(data_pairs), template_dir)
     if framework:
@@ -107,8 +128,10 @@ def create(
     from copier.errors import CopierError
 
     # Render next to the destination (same filesystem, so the final move is a rename).
-    staging_parent = target.parent if target.parent.is_dir() else None
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.tutorkit-", dir=staging_parent))
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.tutorkit-", dir=ancestor))
+    except OSError as exc:
+        raise _cannot_create(target, exc) from exc
     try:
         work = staging / "repo"
         source = _unversioned(template_dir, staging / "template")
@@ -124,16 +147,37 @@ def create(
                     quiet=True,
                     unsafe=False,
                 )
-        except (CopierError, ValueError, TypeError) as exc:
+        except (ValueError, TypeError) as exc:  # an answer the template's validators refuse
+            message = one_line(exc).rstrip(".")
+            raise UsageError(f"{message}; nothing was written.") from exc
+        except CopierError as exc:
             message = one_line(exc).rstrip(".")
             raise TutorkitError(f"{message}; nothing was written.") from exc
         write_answers_source(work / ANSWERS_FILE, url, tag)
         branch = str(worker.answers.combined.get("default_branch") or "main")
         init_git_repo(work, branch, tag)
-        if target.exists():
-            target.rmdir()
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(str(work), str(target))
+        made: list[Path] = []  # the folders above target that this run creates
+        try:
+            made = [p for p in reversed(target.parents) if not p.exists()]
+            for folder in made:
+                folder.mkdir()
+            if target.exists():
+                target.rmdir()
+            shutil.move(str(work), str(target))
+        except OSError as exc:
+            for folder in reversed(made):
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
+            raise _cannot_create(target, exc) from exc
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target
+
+
+def _cannot_create(target: Path, exc: OSError) -> TutorkitError:
+    """An operating-system refusal as one sentence, without Python's errno prefix."""
+    why = (exc.strerror or one_line(exc)).lower()
+    return TutorkitError(
+        f"{target} cannot be created ({why}): choose a folder you can write to; "
+        "nothing was written."
+    )

@@ -160,7 +160,7 @@ def print_status_table(statuses) -> None:
 def print_check_table(repo: Path, results) -> None:
     rows, styles = [], []
     for r in results:
-        detail = "; ".join(r.problems)
+        detail = "; ".join(([f"ran {r.interpreter}"] if r.interpreter else []) + r.problems)
         if r.result in ("fail", "warn"):
             detail += f"\nfix: {r.fix}\n{r.url}"
         rows.append([r.id, r.result, r.title, detail])

@@ -9,8 +9,13 @@ from tutorkit import __version__
 from tutorkit.errors import TutorkitError
 from tutorkit.git import reason, run_git
 
-DEFAULT_TEMPLATE_URL = "https://github.com/tutorkit/tutorkit.git"
+# The canonical addresses, defined here once (pyproject.toml's [project.urls], mkdocs.yml and the
+# README repeat them; tests/project/test_release.py checks that they agree).
+PROJECT_URL = "https://github.com/tutorkit/tutorkit"  # the template, the CLI, issues, releases
+DEFAULT_TEMPLATE_URL = f"{PROJECT_URL}.git"  # what answers files record as _src_path
+DEFAULT_DOCS_URL = "https://tutorkit.github.io/tutorkit/"  # the user guide (mkdocs site_url)
 TEMPLATE_URL_ENV = "TUTORKIT_TEMPLATE_URL"
+DOCS_URL_ENV = "TUTORKIT_DOCS_URL"
 
 
 def embedded_template_dir() -> Path:
@@ -31,6 +36,15 @@ def embedded_template_dir() -> Path:
 def template_url(override: str | None = None) -> str:
     """The canonical git URL recorded in answers files: option, then environment, then default."""
     return override or os.environ.get(TEMPLATE_URL_ENV) or DEFAULT_TEMPLATE_URL
+
+
+def docs_url(page: str = "") -> str:
+    """The address of a page of the user guide (``checks/``): $TUTORKIT_DOCS_URL, else the default.
+
+    A fork that publishes its own guide sets the variable to its site's root.
+    """
+    root = os.environ.get(DOCS_URL_ENV) or DEFAULT_DOCS_URL
+    return f"{root.rstrip('/')}/{page}"
 
 
 def current_tag() -> str:

@@ -118,3 +118,12 @@ def edit_notebook_title(repo):
     nb.cells[0].source = "".join(["# My own notebook title\n", *lines[1:]])
     nbformat.write(nb, path)
     commit_all(repo, "Author retitles the notebook")
+
+
+def shim_environment(prefix: Path) -> Path:
+    """An environment (for $VIRTUAL_ENV) whose python is this test run's own Python, which has
+    pytest, nbmake and ipykernel: `tutorkit check --run` can run notebooks with it."""
+    (prefix / "bin").mkdir(parents=True)
+    (prefix / "bin" / "python").write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+    (prefix / "bin" / "python").chmod(0o755)
+    return prefix

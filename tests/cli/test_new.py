@@ -75,7 +75,7 @@ def test_template_url_option_wins_and_default_is_canonical(tmp_path, tk, monkeyp
 def test_bad_answers_are_refused_before_anything_is_written(tmp_path, tk, args, message):
     dest = tmp_path / "repo"
     code, out, err = tk("new", dest, "--defaults", *args)
-    assert code == 1
+    assert code == 2  # a usage error, as the help says
     assert out == ""
     assert err.startswith("tutorkit: error: ") and message in err
     assert err.count("\n") == 1  # one sentence, no traceback

@@ -8,7 +8,7 @@ import sys
 
 import nbformat
 import pytest
-from cli_support import NEW, OLD, commit_all, tk_subprocess
+from cli_support import NEW, OLD, commit_all, shim_environment, tk_subprocess
 
 
 def test_status_of_a_fleet(make_repo, tk):
@@ -187,9 +187,12 @@ def _one_cell_notebook(repo, source):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("passes", [True, False])
-def test_check_run_executes_the_notebooks_in_smoke_mode(make_repo, tk, passes):
-    """TK201 runs `pytest --nbmake notebooks` with TUTORIAL_PROFILE=smoke (one tiny notebook)."""
+def test_check_run_executes_the_notebooks_in_smoke_mode(make_repo, tk, passes, monkeypatch):
+    """TK201 runs `pytest --nbmake notebooks` with TUTORIAL_PROFILE=smoke (one tiny notebook),
+    in the active environment."""
     repo = make_repo()
+    monkeypatch.delenv("CONDA_PREFIX", raising=False)
+    monkeypatch.setenv("VIRTUAL_ENV", str(shim_environment(repo.parent / "reader-env")))
     expected = "smoke" if passes else "full"
     _one_cell_notebook(repo, f"import os\nassert os.environ['TUTORIAL_PROFILE'] == {expected!r}")
     code, results = results_of_check(tk, repo, "--run")

@@ -376,7 +376,7 @@ def test_plain_copier_update_needs_no_trust(make_repo):
     assert (repo / "configs" / "default.yaml").read_text().endswith("# tuned by the author\n")
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # twenty real copier updates: tens of seconds on two cores
 def test_fleet_of_twenty_mixed_repos(make_repo, tk):
     breakers = {
         "kept": edit_kept,

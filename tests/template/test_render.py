@@ -269,6 +269,7 @@ TITLE_TEXT = st.text(
 
 
 # Each example is a real render (~0.3 s): generate, but do not spend minutes shrinking.
+@pytest.mark.slow  # thirty renders: tens of seconds on two cores
 @settings(
     max_examples=30,
     deadline=None,

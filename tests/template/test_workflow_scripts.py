@@ -25,6 +25,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import tomllib
 from pathlib import Path
 
 import nbformat
@@ -787,20 +788,22 @@ def test_canary_names_the_releases_that_differ_from_the_pins(variants, tmp_path)
 
 
 def test_canary_installs_the_newest_releases_unpinned(variants):
-    """What a fresh `pip install` of the package gets: the package unpinned (-e .), the test
-    tools that requirements.txt pins, by name only, --upgrade; CPU wheels where the pinned
-    install uses them. (Resolving the newest torch or TensorFlow needs PyPI and PyTorch's
-    index: GitHub's runner does that; here the command is checked against the repo's files.)"""
+    """What a fresh `pip install` of the package gets: the package and its dev extra (the test
+    tools requirements.txt pins, by name only), --upgrade; CPU wheels where the pinned install
+    uses them. (Resolving the newest torch or TensorFlow needs PyPI and PyTorch's index:
+    GitHub's runner does that; here the command is checked against the repo's files.)"""
     for framework in ("pytorch", "tensorflow"):
         rendered = variants[framework, "3.11"]
         install = step(rendered, "dependency-drift.yml", "latest", NEWEST)["run"]
         words = install.split()
         assert words[:5] == ["python", "-m", "pip", "install", "--upgrade"]
-        assert words[words.index("-e") + 1] == "." and "-r" not in words and "==" not in install
+        assert words[words.index("-e") + 1] == '".[dev]"' and "-r" not in words
+        assert "==" not in install
         requirements = (rendered / "requirements.txt").read_text()
-        tools = requirements.split("# Tests and notebook execution\n")[1].split("\n\n")[0]
-        names = [line.split("==")[0] for line in tools.splitlines()]
-        assert names and words[-len(names) :] == names
+        tools = requirements.split("# Tests, notebook execution and pre-commit")[1]
+        pinned = [line.split("==")[0] for line in tools.split("\n\n")[0].splitlines()[1:]]
+        pyproject = tomllib.loads((rendered / "pyproject.toml").read_text())
+        assert pinned and pyproject["project"]["optional-dependencies"]["dev"] == pinned
         index = [line for line in requirements.splitlines() if line.startswith("--extra-index-url")]
         assert (" ".join(index) in install) if index else "--extra-index-url" not in install
         assert bool(index) == (framework == "pytorch")

@@ -234,6 +234,7 @@ def _cmd_update(args) -> int:
     from tutorkit import fleet
     from tutorkit.errors import UsageError
     from tutorkit.git import valid_branch_name
+    from tutorkit.land import deferred_signals
     from tutorkit.mirror import Templates
     from tutorkit.plan import choose_targets, read_plans
     from tutorkit.report import print_json, print_update_table, progress
@@ -246,28 +247,30 @@ def _cmd_update(args) -> int:
         raise UsageError(f"--branch {args.branch!r} is not a branch name git accepts.")
     plans = read_plans(discover(args.repos), recover=True)
     templates = Templates()
-    with fleet.sigterm_interrupts():
-        try:
-            with progress("Fetching the template", None):
-                choose_targets(plans, templates.fetch, args.to)
-            options = Options(branch=args.branch or "", dry_run=args.dry_run)
-            work = functools.partial(update_repo, options=options, trees=templates)
-            results = fleet.run(
-                plans,
-                work,
-                args.jobs,
-                crashed=not_updated,
-                watch=lambda total: progress("Updating", total),
-            )
-        except fleet.Interrupted as stop:
-            results = stop.results
-        except KeyboardInterrupt:  # before any repo was started
-            results = [not_updated(plan, "interrupted before it started") for plan in plans]
-    if args.json:
-        print_json([r.to_json() for r in results])
-    else:
-        print_update_table(results)
+    try:
+        with progress("Fetching the template", None):
+            choose_targets(plans, templates.fetch, args.to)
+        options = Options(branch=args.branch or "", dry_run=args.dry_run)
+        work = functools.partial(update_repo, options=options, trees=templates)
+        results = fleet.run(
+            plans,
+            work,
+            args.jobs,
+            crashed=not_updated,
+            watch=lambda total: progress("Updating", total),
+        )
+    except fleet.Interrupted as stop:
+        results = stop.results
+    except KeyboardInterrupt:  # before any repo was started
+        results = [not_updated(plan, "interrupted before it started") for plan in plans]
+    with deferred_signals():  # the report is printed whole, even when an interrupt arrives
+        if args.json:
+            print_json([r.to_json() for r in results])
+        else:
+            print_update_table(results)
+        sys.stdout.flush()
     if any(r.interrupted for r in results):
+        print(f"tutorkit: interrupted; {INTERRUPTED['update']}", file=sys.stderr)
         return 130
     return 1 if any(r.needs_attention for r in results) else 0
 
@@ -342,10 +345,12 @@ COMMANDS = {
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from tutorkit.errors import TutorkitError
+    from tutorkit.fleet import sigterm_interrupts
 
     try:
-        code = COMMANDS[args.command](args)
-        sys.stdout.flush()  # here, where a closed pipe can still be handled
+        with sigterm_interrupts():  # SIGTERM and SIGHUP stop a command as Ctrl-C does
+            code = COMMANDS[args.command](args)
+            sys.stdout.flush()  # here, where a closed pipe can still be handled
         return code
     except TutorkitError as exc:
         print(f"tutorkit: error: {exc}", file=sys.stderr)

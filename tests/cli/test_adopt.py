@@ -3,8 +3,8 @@
 The repos are made by hand here, in the shapes authors have: lecture notebooks with outputs,
 spaces in file names, nested folders, no environment files, a reStructuredText README, no
 remote. Adoption uses the real embedded template and records the test template's git URL
-(tagged v0.1.0, v1.0.0, v1.1.0, see cli_support.release_v1_1), so later releases reach the
-adopted repos through `tutorkit update` and plain `copier update`.
+(tagged with this version, v1.0.0 and v1.1.0, see cli_support.release_v1_1), so later
+releases reach the adopted repos through `tutorkit update` and plain `copier update`.
 """
 
 from __future__ import annotations

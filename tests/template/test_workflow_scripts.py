@@ -60,7 +60,7 @@ INSTALLED_SUITE = (
 EXERCISED_BY = {
     "test_tool_pins_match_the_tested_tools": [
         ("notebooks.yml", "hygiene", "Install pre-commit"),
-        ("template-update.yml", "update", "Install Copier"),
+        ("template-update.yml", "update", "Install tutorkit"),
     ],
     "test_hygiene_fails_on_a_notebook_with_outputs": [
         ("notebooks.yml", "hygiene", "Fail when a notebook was committed with outputs"),
@@ -219,16 +219,22 @@ def test_every_run_step_is_exercised(variants):
 
 
 def test_tool_pins_match_the_tested_tools(variants):
-    """The workflows install exactly the Copier and pre-commit releases these tests run."""
+    """The workflows install the pre-commit release these tests run, and a range of tutorkit
+    releases that holds the tutorkit these tests run."""
     from importlib.metadata import version
 
+    from packaging.requirements import Requirement
+
+    import tutorkit
+
     rendered = variants[VARIANTS[0]]
-    for workflow_file, job, name, tool in (
-        ("template-update.yml", "update", "Install Copier", "copier"),
-        ("notebooks.yml", "hygiene", "Install pre-commit", "pre-commit"),
-    ):
-        found = step(rendered, workflow_file, job, name)
-        assert found["run"] == f'python -m pip install "{tool}=={version(tool)}"'
+    found = step(rendered, "notebooks.yml", "hygiene", "Install pre-commit")
+    assert found["run"] == f'python -m pip install "pre-commit=={version("pre-commit")}"'
+    found = step(rendered, "template-update.yml", "update", "Install tutorkit")
+    command = found["run"].split()
+    assert command[:4] == ["python", "-m", "pip", "install"]
+    (wanted,) = [Requirement(word.strip('"')) for word in command[4:]]
+    assert wanted.name == "tutorkit" and wanted.specifier.contains(tutorkit.__version__)
 
 
 # --- template-update: the pull request, the dispatched check, held-back workflow changes ---
@@ -239,9 +245,9 @@ IDENTITY_ENV = ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GI
 @pytest.fixture(scope="module")
 def releases(tmp_path_factory, isolated_git) -> str:
     """The template, released twice: v1.0.0 (this checkout) and v1.1.0, which adds a line at the
-    end of pyproject.toml (a file the template keeps), changes a line of notebooks.yml and of a
-    .github script, adds a file, and says so in its CHANGELOG.md. Returns its file:// URL (what
-    answers files record)."""
+    end of pyproject.toml (a file the template keeps), retitles the README (the author's) and the
+    starter notebook, changes a line of notebooks.yml and of a .github script, adds a file, and
+    says so in its CHANGELOG.md. Returns its file:// URL (what answers files record)."""
     repo = copy_template(tmp_path_factory.mktemp("template") / "tutorkit.git")
     changelog = repo / "CHANGELOG.md"
     changelog.write_text("# Changelog\n\n## v1.0.0\n\n- First release.\n")
@@ -251,6 +257,17 @@ def releases(tmp_path_factory, isolated_git) -> str:
     project = repo / "templates" / "project"
     pyproject = project / "pyproject.toml.jinja"
     pyproject.write_text(pyproject.read_text() + "# v1.1.0: pins reviewed.\n")
+    for path, old, new in (
+        ("README.md.jinja", "# {{ project_title }}\n", "# {{ project_title }} (v1.1)\n"),
+        (
+            "notebooks/01-quickstart.ipynb.jinja",
+            '("# " ~ project_title ~ "\\n")',
+            '("# " ~ project_title ~ " (v1.1)\\n")',
+        ),
+    ):
+        text = (project / path).read_text()
+        assert old in text, f"{path} changed its title line: adapt this fixture"
+        (project / path).write_text(text.replace(old, new, 1))
     notebooks = project / ".github" / "workflows" / "notebooks.yml.jinja"
     notebooks.write_text("# v1.1.0: a CI fix.\n" + notebooks.read_text())
     script = project / ".github" / "scripts" / "job_report.py"
@@ -278,7 +295,9 @@ def generated_at(template: str, version: str, tmp_path: Path) -> Path:
 def update_and_report(repo: Path, env: dict, own_token: bool, between=None) -> dict[str, str]:
     """The workflow's update step, then its report step; the report's step outputs."""
     update = step(repo, "template-update.yml", "update", "Update from the template")
-    assert update["run"] == "copier update --defaults --skip-answered"
+    assert update["run"] == (
+        'tutorkit update . --json > "$RUNNER_TEMP/tutorkit-update.json" || test "$?" -eq 1'
+    )
     assert set(update["env"]) == set(IDENTITY_ENV)
     done = run_step(update, repo, update["env"], env)  # literal values: the bot's identity
     assert done.returncode == 0, done.stderr
@@ -317,7 +336,7 @@ def test_update_with_workflow_token_holds_back_workflow_changes_then_lands_them(
     }
     assert out["title"] == "Template update: v1.0.0 -> v1.1.0 (workflow changes held back)"
     # Nothing under .github/ changes; the rest of the update is there; _commit stays old.
-    assert changed_paths(repo) == {"pyproject.toml", "NEWS.md"}
+    assert changed_paths(repo) == {"pyproject.toml", "NEWS.md", "notebooks/01-quickstart.ipynb"}
     assert "_commit: v1.0.0\n" in (repo / ".copier-answers.yml").read_text()
     body = Path(out["body"]).read_text()
     summary = Path(env["GITHUB_STEP_SUMMARY"]).read_text()
@@ -399,11 +418,13 @@ def test_update_with_workflow_token_holds_back_workflow_changes_then_lands_them(
 
 
 def test_update_report_names_conflicts_and_quotes_the_changelog(releases, tmp_path):
-    """Real conflicts (the author's own last line of pyproject.toml against v1.1.0's) and a
-    leftover .rej."""
+    """Real conflicts (the author's own last line of pyproject.toml and own notebook title
+    against v1.1.0's) and a leftover .rej; the README, the author's, left alone."""
     project = generated_at(releases, "v1.0.0", tmp_path)
     pyproject = project / "pyproject.toml"
     pyproject.write_text(pyproject.read_text() + "# The author's own last line.\n")
+    notebook = project / "notebooks" / "01-quickstart.ipynb"
+    notebook.write_text(notebook.read_text().replace('"# ', '"# My own title: ', 1))
     repo = published(project, tmp_path)
     rejected = repo / "configs" / "default.yaml.rej"  # as `copier update --conflict rej` leaves
     env = actions_env(tmp_path)
@@ -411,8 +432,12 @@ def test_update_report_names_conflicts_and_quotes_the_changelog(releases, tmp_pa
     assert (out["conflicts"], out["withheld"]) == ("true", "false")
     body = Path(out["body"]).read_text()
     conflicts = body.split("**Conflicts to resolve by hand**")[1]
-    assert "- `pyproject.toml`\n" in conflicts and "- `configs/default.yaml.rej`\n" in conflicts
+    assert "- `pyproject.toml`: 1 conflicting part(s)" in conflicts
+    assert "- `configs/default.yaml.rej`\n" in conflicts
+    assert "- `notebooks/01-quickstart.ipynb`: conflicts in cell 1 ('# My own title: " in conflicts
     assert "<<<<<<< before updating" in (repo / "pyproject.toml").read_text()
+    yours = body.split("### Your files: left alone")[1]
+    assert "- `README.md`" in yours and "(v1.1)\n" in yours
     notes = body.split("### What changed in the template")[1].split("**Conflicts")[0]
     assert "#### v1.1.0" in notes and "v1.0.0" not in notes
 
@@ -428,6 +453,10 @@ def test_report_says_when_the_changelog_cannot_be_read(variants, tmp_path):
     git(repo, "commit", "--quiet", "-am", "A gh: source")
     answers.write_text(re.sub(r"^_commit: .*$", "_commit: v9.9.9", text, flags=re.M))
     env = actions_env(tmp_path)
+    # As `tutorkit update --json` reports a repo it updated without telling anything more.
+    (Path(env["RUNNER_TEMP"]) / "tutorkit-update.json").write_text(
+        '[{"result": "updated", "reason": "", "files": []}]'
+    )
     report = step(repo, "template-update.yml", "update", "Report the update")
     done = run_step(report, repo, {"OWN_TOKEN": "false"}, env)
     assert done.returncode == 0, done.stderr
@@ -855,3 +884,47 @@ def test_hygiene_fails_on_a_notebook_with_outputs(variants, tmp_path):
     assert done.returncode == 1, done.stdout + done.stderr
     assert "files were modified by this hook" in done.stdout
     assert notebook_path.relative_to(repo).as_posix() in done.stdout
+
+
+@pytest.mark.parametrize("outcome", ["refused", "failed"])
+def test_a_repo_the_update_cannot_take_ends_the_job_with_the_reason(variants, tmp_path, outcome):
+    """`tutorkit update` refused or failed this repo: the report step fails, saying why."""
+    repo = published(variants[VARIANTS[0]], tmp_path)
+    env = actions_env(tmp_path)
+    (Path(env["RUNNER_TEMP"]) / "tutorkit-update.json").write_text(
+        f'[{{"result": "{outcome}", "reason": "README.md is a symbolic link here", "files": []}}]'
+    )
+    report = step(repo, "template-update.yml", "update", "Report the update")
+    done = run_step(report, repo, {"OWN_TOKEN": "false"}, env)
+    assert done.returncode == 1
+    assert f"::error::tutorkit update {outcome} this repo: README.md is a symbolic link" in (
+        done.stderr
+    )
+
+
+def test_an_adopted_repo_runs_every_notebook_in_any_folder(render, tmp_path):
+    """The infrastructure layout's run step, for real: notebooks in nested folders with spaces
+    in their names are found and executed (with this suite's Python, which has the pinned
+    pytest, nbmake and ipykernel); a failing one fails the step, by name."""
+    import nbformat
+
+    repo = render(tmp_path / "adopted", layout="infrastructure")
+    for path, code in (
+        ("Lecture 1 - Intro.ipynb", "print(1 + 1)"),
+        ("week 2/notebooks/Part A (CNNs).ipynb", "x = [i * i for i in range(3)]"),
+    ):
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_code_cell(code)]
+        (repo / path).parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, repo / path)
+    found = step(repo, "notebooks.yml", "pip", "Run the tests and execute every notebook")
+    env = actions_env(tmp_path)
+    done = run_step(found, repo, {}, env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "2 passed" in done.stdout
+    broken = nbformat.v4.new_notebook()
+    broken.cells = [nbformat.v4.new_code_cell("1 / 0")]
+    nbformat.write(broken, repo / "week 2" / "Broken one.ipynb")
+    done = run_step(found, repo, {}, env)
+    assert done.returncode == 1
+    assert "Broken one.ipynb" in done.stdout and "1 failed, 2 passed" in done.stdout

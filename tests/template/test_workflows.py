@@ -276,3 +276,46 @@ def test_actionlint_catches_a_bad_workflow(tmp_path):
         "      - run: echo ${{ github.event.head_commit.message }}\n"
     )
     assert any("untrusted" in f["message"] for f in actionlint_findings([bad]))
+
+
+@pytest.fixture(scope="module")
+def adopted(render, tmp_path_factory) -> Path:
+    """The infrastructure layout (what `tutorkit adopt` adds to a repo it did not make)."""
+    return render(tmp_path_factory.mktemp("adopted") / "repo", layout="infrastructure")
+
+
+def test_the_infrastructure_layout_ships_ci_without_the_starter(adopted):
+    """CI, pre-commit and the answers file only; no dependency-drift canary (it installs the
+    starter's package, which an adopted repo does not have)."""
+    files = sorted(p.relative_to(adopted).as_posix() for p in adopted.rglob("*") if p.is_file())
+    assert [p for p in files if not p.startswith(".github/")] == [
+        ".copier-answers.yml",
+        ".pre-commit-config.yaml",
+    ]
+    assert [p.name for p in workflow_files(adopted)] == ["notebooks.yml", "template-update.yml"]
+
+
+def test_the_infrastructure_layout_runs_every_notebook_without_the_starters_files(adopted):
+    workflow = load(adopted / ".github/workflows/notebooks.yml")
+    pip = workflow["jobs"]["pip"]
+    setup = next(s for s in pip["steps"] if s.get("uses", "").startswith("actions/setup-python@"))
+    assert "cache-dependency-path" not in setup["with"]  # no requirements.txt to key it on
+    install = next(s["run"] for s in pip["steps"] if s.get("name", "").startswith("Install"))
+    assert "if [ -f requirements.txt ]; then python -m pip install -r requirements.txt; fi" in (
+        install
+    )
+    assert re.search(r'"pytest==[^"]+" "nbmake==[^"]+" "ipykernel==[^"]+"', install)
+    conda = workflow["jobs"]["conda"]
+    uses_conda = [s for s in conda["steps"] if not s.get("if", "").startswith("failure()")]
+    assert all(s["if"] == "hashFiles('environment.yml') != ''" for s in uses_conda[1:])
+    for job in (pip, conda):
+        upload = next(s for s in job["steps"] if s.get("uses", "").startswith("actions/upload"))
+        assert upload["with"]["path"] == "**/*.ipynb"
+
+
+def test_the_infrastructure_layout_workflows_pass_every_validator(adopted):
+    files = workflow_files(adopted)
+    assert workflow_schema_errors(files) == ""
+    assert zizmor_findings(adopted / ".github") == []
+    findings = actionlint_findings(files)
+    assert [f for f in findings if not f["message"].startswith(ACTIONLINT_TOO_OLD)] == []

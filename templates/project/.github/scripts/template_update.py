@@ -1,4 +1,4 @@
-"""Report what `copier update` changed, and prepare the template-update pull request.
+"""Report what `tutorkit update` changed, and prepare the template-update pull request.
 
 The template-update workflow runs this right after its update command, in the repo's root,
 with the update's changes not yet committed. It runs the copy committed on the branch the
@@ -7,6 +7,10 @@ workflow and this script always come from the same template release.
 
 What it does:
 
+- reads `tutorkit update --json`'s report ($RUNNER_TEMP/tutorkit-update.json): a repo the
+  update refused or failed ends the job with the reason; the files that are the author's (left
+  alone, with the template's suggestion), the files kept deleted and the cells of notebook
+  conflicts go into the pull request body;
 - reads the template versions: `_commit` of `.copier-answers.yml` at HEAD (old) and now (new);
 - finds conflicts: unmerged files, `*.rej` files and `<<<<<<<` markers (Copier exits 0 even
   when it leaves them);
@@ -40,6 +44,8 @@ COMMIT_LINE = re.compile(r"^_commit: *(.*?) *$", re.M)
 SRC_LINE = re.compile(r"^_src_path: *(.*?) *$", re.M)
 TOKEN_DOCS = "https://tutorkit.github.io/tutorkit/fleet/#workflow-token"
 BODY_DIFF_LIMIT = 40_000  # a pull request body holds at most 65,536 characters
+SUGGESTION_LIMIT = 8_000  # the template's suggestions for the author's files, in the body
+REPORT = "tutorkit-update.json"
 SUMMARY_DIFF_LIMIT = 400_000  # a job summary holds at most 1 MiB per step
 
 
@@ -53,6 +59,52 @@ def git(*args: str, check: bool = True) -> str:
 def answer(pattern: re.Pattern, text: str) -> str:
     match = pattern.search(text)
     return match[1].strip("'\"") if match else ""
+
+
+def update_report() -> dict:
+    """The repo's result from `tutorkit update --json`; ends the job when there is none to use."""
+    import json
+
+    path = Path(os.environ.get("RUNNER_TEMP") or tempfile.gettempdir()) / REPORT
+    try:
+        [result] = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        sys.exit(f"::error::tutorkit update gave no report ({path}: {exc}).")
+    if result["result"] in ("refused", "failed", "interrupted"):
+        sys.exit(f"::error::tutorkit update {result['result']} this repo: {result['reason']}.")
+    return result
+
+
+def authors_section(result: dict, limit: int) -> str:
+    """The files the update left alone because they are the author's, and what it suggests."""
+    kept = [f for f in result.get("files", []) if f["change"] == "author's"]
+    deleted = [f for f in result.get("files", []) if f["change"] == "kept deleted"]
+    if not kept and not deleted:
+        return ""
+    lines = ["### Your files: left alone", ""]
+    if kept:
+        lines.append(
+            "These files are yours once created (README, configs, model and data code, "
+            "notebooks you rewrote): the update did not change them. The template's own change "
+            "to each is shown; take what you like by hand."
+        )
+        lines.append("")
+    for entry in kept:
+        detail = f": {entry['detail']}" if entry.get("detail") else ""
+        lines.append(f"- `{entry['path']}`{detail}")
+        if entry.get("suggestion"):
+            lines += [
+                "",
+                f"  <details><summary>The template's change to {entry['path']}</summary>",
+                "",
+                fenced(entry["suggestion"], limit),
+                "",
+                "  </details>",
+            ]
+    if deleted:
+        names = ", ".join(f"`{f['path']}`" for f in deleted)
+        lines += ["", f"Files you deleted stay deleted: {names}."]
+    return "\n".join(lines)
 
 
 def conflicts() -> list[str]:
@@ -175,6 +227,8 @@ def write_outputs(values: dict[str, str]) -> None:
 
 def main() -> None:
     own_token = os.environ.get("OWN_TOKEN", "false") == "true"
+    result = update_report()
+    details = {f["path"]: f.get("detail", "") for f in result.get("files", [])}
     before = git("show", f"HEAD:{ANSWERS}", check=False)
     answers = Path(ANSWERS)
     now = answers.read_text(encoding="utf-8") if answers.is_file() else ""
@@ -196,7 +250,9 @@ def main() -> None:
     elif notes_problem:
         parts.append(notes_problem)
     if found:
-        listed = "\n".join(f"- `{path}`" for path in found)
+        listed = "\n".join(
+            f"- `{path}`" + (f": {details[path]}" if details.get(path) else "") for path in found
+        )
         parts.append(
             "**Conflicts to resolve by hand** (search for `<<<<<<<`, read any `.rej` file, "
             f"then delete it):\n\n{listed}"
@@ -205,6 +261,9 @@ def main() -> None:
         parts.append(
             "No conflicts: the template changes merged cleanly with this repo's own edits."
         )
+    yours = authors_section(result, SUGGESTION_LIMIT)
+    if yours:
+        parts.append(yours)
     summary_parts = list(parts)
     if withheld:
         parts.append(held_back_section(paths, diff, old, BODY_DIFF_LIMIT))

@@ -425,6 +425,7 @@ def test_update_report_names_conflicts_and_quotes_the_changelog(releases, tmp_pa
     pyproject.write_text(pyproject.read_text() + "# The author's own last line.\n")
     notebook = project / "notebooks" / "01-quickstart.ipynb"
     notebook.write_text(notebook.read_text().replace('"# ', '"# My own title: ', 1))
+    (project / "LICENSE").unlink()
     repo = published(project, tmp_path)
     rejected = repo / "configs" / "default.yaml.rej"  # as `copier update --conflict rej` leaves
     env = actions_env(tmp_path)
@@ -438,6 +439,7 @@ def test_update_report_names_conflicts_and_quotes_the_changelog(releases, tmp_pa
     assert "<<<<<<< before updating" in (repo / "pyproject.toml").read_text()
     yours = body.split("### Your files: left alone")[1]
     assert "- `README.md`" in yours and "(v1.1)\n" in yours
+    assert "Files you deleted stay deleted: `LICENSE`." in yours
     notes = body.split("### What changed in the template")[1].split("**Conflicts")[0]
     assert "#### v1.1.0" in notes and "v1.0.0" not in notes
 

@@ -164,7 +164,8 @@ def test_notebooks_workflow_runs_everything_everywhere(variants):
 
 
 def test_template_update_workflow(variants):
-    """A plain `copier update` (no --trust), pushed with the repo's own token when it has one."""
+    """`tutorkit update` (Copier underneath, no --trust), pushed with the repo's own token when it
+    has one."""
     repo = variants[VARIANTS[0]]
     workflow = load(repo / ".github/workflows/template-update.yml")
     assert set(workflow["on"]) == {"schedule", "workflow_dispatch"}
@@ -176,10 +177,10 @@ def test_template_update_workflow(variants):
         "statuses": "write",
     }
     steps = {s.get("name", s.get("uses", "").split("@")[0]): s for s in job["steps"]}
-    assert steps["Update from the template"]["run"] == "copier update --defaults --skip-answered"
+    assert steps["Update from the template"]["run"].startswith("tutorkit update . --json > ")
     assert all("--trust" not in s.get("run", "") for s in job["steps"])
-    install = steps["Install Copier"]["run"]
-    assert re.fullmatch(r'python -m pip install "copier==\d+\.\d+\.\d+"', install)
+    install = steps["Install tutorkit"]["run"]
+    assert re.fullmatch(r'python -m pip install "tutorkit>=\d+\.\d+,<\d+"', install)
     app = steps["Create a GitHub App token (when the repo has a GitHub App set up)"]
     assert app["uses"].startswith("actions/create-github-app-token@")
     assert app["if"] == "vars.TUTORKIT_APP_CLIENT_ID != ''"

@@ -68,6 +68,7 @@ def test_an_active_environment_that_is_gone_is_named(make_repo, tmp_path):
         notebook_interpreter(make_repo(), bare_environ(VIRTUAL_ENV=str(gone)))
 
 
+@pytest.mark.slow  # executes the generated notebook
 def test_check_run_says_which_python_ran_and_that_it_runs_the_repos_code(make_repo, tmp_path):
     """Through the CLI: the interpreter is named on stderr before it runs, in --json and in
     the table. This tiny environment has no pytest, so TK201 fails, quickly, and says why."""

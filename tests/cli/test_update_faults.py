@@ -182,7 +182,14 @@ def make_a_commit(repo: Path) -> dict[str, str]:
 
 
 @pytest.mark.parametrize(
-    "edit", [save_notes, edit_config, edit_engine, stage_an_edit, make_a_commit]
+    "edit",
+    [
+        save_notes,
+        *(
+            pytest.param(edit, marks=pytest.mark.slow)
+            for edit in (edit_config, stage_an_edit, edit_engine, make_a_commit)
+        ),
+    ],
 )
 def test_an_edit_saved_just_before_landing_refuses_the_repo(fleet, updated_files, edit):
     [repo] = fleet(1)
@@ -218,10 +225,15 @@ def test_an_edit_saved_at_any_moment_is_never_lost(fleet, updated_files, edit, o
 # --- Interrupts ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("jobs", [1, 2])
+@pytest.mark.parametrize("jobs", [pytest.param(1, marks=pytest.mark.slow), 2])
 @pytest.mark.parametrize(
     ("signum", "offset"),
-    [(signal.SIGINT, 0.3), (signal.SIGINT, 1.2), (signal.SIGINT, 2.5), (signal.SIGTERM, 1.5)],
+    [
+        pytest.param(signal.SIGINT, 0.3, marks=pytest.mark.slow),
+        (signal.SIGINT, 1.2),
+        pytest.param(signal.SIGINT, 2.5, marks=pytest.mark.slow),
+        pytest.param(signal.SIGTERM, 1.5, marks=pytest.mark.slow),
+    ],
 )
 def test_ctrl_c_leaves_each_repo_as_it_was_or_updated(fleet, updated_files, signum, offset, jobs):
     repos = fleet(3)
@@ -249,7 +261,10 @@ def test_ctrl_c_leaves_each_repo_as_it_was_or_updated(fleet, updated_files, sign
         assert "tutorkit: interrupted; every repo is either as it was or fully updated" in err
 
 
-@pytest.mark.parametrize("offset", [0.5, 1.5, 3.0])
+@pytest.mark.parametrize(
+    "offset",
+    [pytest.param(0.5, marks=pytest.mark.slow), 1.5, pytest.param(3.0, marks=pytest.mark.slow)],
+)
 def test_sigkill_of_the_cli_stops_its_workers_and_leaves_no_half_update(
     fleet, updated_files, offset
 ):

@@ -309,6 +309,7 @@ def runs_the_repo(page: str) -> bool:
     )
 
 
+@pytest.mark.slow  # every page's commands, run in a sandbox: about 35 s in all
 @pytest.mark.parametrize("page", sorted(p for p in COMMANDS if not runs_the_repo(p)))
 def test_page_commands_run(page, releases, tmp_path):
     shims = tmp_path / "shims"  # `python` stays this test's own, without the tutorial's stack

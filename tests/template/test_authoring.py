@@ -231,6 +231,7 @@ def fresh(variants, tmp_path) -> Path:
     return shutil.copytree(variants["pytorch", "3.11"], tmp_path / "repo")
 
 
+@pytest.mark.slow  # runs the generated repo's own tests
 def test_generated_dependency_tests_pass_and_take_a_pinned_pyproject_dependency(fresh):
     assert run_dependency_tests(fresh).returncode == 0
     edit(fresh / "pyproject.toml", "dependencies = [\n", 'dependencies = [\n  "pandas==2.2.3",\n')

@@ -735,6 +735,7 @@ def test_keep_alive_failure_fails_its_job_not_the_badge(repo, tmp_path):
 # --- test jobs: failing tests and notebooks named; the canary's drift ---
 
 
+@pytest.mark.slow  # executes notebooks
 def test_failing_tests_and_notebooks_are_named(variants, tmp_path):
     """The test jobs' pytest command (with nbmake, as the generated pyproject.toml adds it) on a
     tiny repo with a failing test and a failing notebook; then the step that names them."""
@@ -904,6 +905,7 @@ def test_a_repo_the_update_cannot_take_ends_the_job_with_the_reason(variants, tm
     )
 
 
+@pytest.mark.slow  # executes notebooks
 def test_an_adopted_repo_runs_every_notebook_in_any_folder(render, tmp_path):
     """The infrastructure layout's run step, for real: notebooks in nested folders with spaces
     in their names are found and executed (with this suite's Python, which has the pinned

@@ -14,9 +14,11 @@ if (files.length === 0) {
   process.exit(2);
 }
 
-const lint = await createLinter();
 const findings = [];
 for (const file of files) {
+  // A fresh linter per file: one instance of the WebAssembly build can crash ("unreachable")
+  // after linting a dozen files.
+  const lint = await createLinter();
   let source;
   try {
     source = await readFile(file, "utf8");
@@ -27,4 +29,5 @@ for (const file of files) {
   findings.push(...lint(source, file));
 }
 console.log(JSON.stringify(findings, null, 2));
-process.exit(findings.length === 0 ? 0 : 1);
+// exitCode, not exit(): exit() can cut off output still on its way into a pipe.
+process.exitCode = findings.length === 0 ? 0 : 1;

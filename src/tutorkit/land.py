@@ -371,10 +371,23 @@ def interrupted_landing(repo: Path) -> bool:
     return data is not None and data.get("state") in ("landing", "index")
 
 
+def leftovers(repo: Path) -> bool:
+    """Whether a killed run left a journal or a work folder in this repo's ``.git/tutorkit``."""
+    folder = repo / ".git" / "tutorkit"
+    return folder.is_dir() and any(
+        p.name == TXN or p.name.startswith("work-") for p in folder.iterdir()
+    )
+
+
 def recover_landing(repo: Path) -> str:
-    """Take the repo's lock and undo an interrupted landing (see ``recover``)."""
-    with repo_lock(repo) as folder:
-        return recover(repo, folder)
+    """Take the repo's lock, undo an interrupted landing (see ``recover``) and remove the work
+    folders of killed runs; "" when there was no landing to undo (or another run holds the lock).
+    """
+    try:
+        with repo_lock(repo) as folder:
+            return recover(repo, folder)
+    except RepoBusy:
+        return ""
 
 
 def _index_entries(repo: Path, paths: list[str]) -> str:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tutorkit.errors import TutorkitError
-from tutorkit.land import interrupted_landing, recover_landing
+from tutorkit.land import interrupted_landing, leftovers, recover_landing
 from tutorkit.mirror import git_url
 from tutorkit.repos import Answers, read_answers
 from tutorkit.template import latest_tag, parse_version
@@ -62,23 +62,23 @@ class RepoPlan:
 def read_plans(repos: Iterable[Path], recover: bool = False) -> list[RepoPlan]:
     """A plan per repo with its answers read (once) and its template URL checked.
 
-    With ``recover``, an update that a kill interrupted while it wrote files is undone first
-    (``land.recover``), so the plan starts from the repo as it was; without it (``status``),
-    such a repo is reported and left alone.
+    With ``recover``, what a killed run left is cleared first: an update interrupted while it
+    wrote files is undone (``land.recover``), so the plan starts from the repo as it was, and
+    work folders are removed. Without it (``status``), such a repo is reported and left alone.
     """
     plans = []
     for repo in repos:
         plan = RepoPlan(repo)
-        if interrupted_landing(repo):
-            if not recover:
-                plan.error = (
-                    "an update was killed while it wrote files: run `tutorkit update` on this "
-                    "repo to undo it"
-                )
-                plans.append(plan)
-                continue
+        if recover and leftovers(repo):
             with contextlib.suppress(TutorkitError, OSError):
                 plan.notes.append(recover_landing(repo))
+        elif not recover and interrupted_landing(repo):
+            plan.error = (
+                "an update was killed while it wrote files: run `tutorkit update` on this "
+                "repo to undo it"
+            )
+            plans.append(plan)
+            continue
         try:
             answers = read_answers(repo)
             git_url(answers.src_path)

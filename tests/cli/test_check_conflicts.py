@@ -51,6 +51,7 @@ def documented_repair() -> list[str]:
     return [line for line in block.splitlines() if line.strip()]
 
 
+@pytest.mark.slow  # a subprocess end to end; the fast suite has one of its kind
 def test_a_notebook_a_text_merge_broke_is_repaired_as_the_docs_say(make_repo, tk):
     repo = make_repo()
     edit_notebook_title(repo)

@@ -104,6 +104,7 @@ def test_demo_text_replaced_passes(make_repo, tk):
     assert check(tk, repo)[1]["TK107"]["result"] == "pass"
 
 
+@pytest.mark.slow  # plain copier update in a subprocess
 def test_placeholder_owner_warns_and_the_documented_fix_clears_it(make_repo, tk):
     import subprocess
     import sys

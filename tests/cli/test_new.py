@@ -45,6 +45,7 @@ def test_new_answers_file_matches_copier_copy_byte_for_byte(tmp_path, tk, templa
     }
 
 
+@pytest.mark.slow  # plain copier update in a subprocess
 def test_plain_copier_update_works_after_new(tmp_path, tk, template_url):
     dest = tmp_path / "digits"
     assert tk("new", dest, "--defaults")[0] == 0

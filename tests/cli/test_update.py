@@ -155,6 +155,7 @@ def test_a_notebook_the_author_rewrote_stays_theirs(make_repo, tk):
     assert "not applied (you removed these cells)" in entry["detail"]
 
 
+@pytest.mark.slow  # plain copier update in a subprocess
 def test_an_authors_file_deleted_is_recreated_like_plain_copier_does(make_repo, tk, tmp_path):
     repo, twin = make_repo("repo"), make_repo("twin")
     for each in (repo, twin):
@@ -166,6 +167,7 @@ def test_an_authors_file_deleted_is_recreated_like_plain_copier_does(make_repo, 
     assert (repo / "README.md").read_text() == (twin / "README.md").read_text()
 
 
+@pytest.mark.slow  # plain copier update in a subprocess
 def test_plain_copier_update_leaves_the_authors_files_alone_too(make_repo):
     repo = make_repo()
     edit_kept(repo)

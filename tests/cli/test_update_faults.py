@@ -194,7 +194,7 @@ def make_a_commit(repo: Path) -> dict[str, str]:
 def test_an_edit_saved_just_before_landing_refuses_the_repo(fleet, updated_files, edit):
     [repo] = fleet(1)
     before = hashes(repo)
-    proc, _ = start("update", repo, "--json", env={"TUTORKIT_FAULT": "pause-before-land=3"})
+    proc, _ = start("update", repo, "--json", env={"TUTORKIT_FAULT": "pause-before-land=1"})
     wait_until(lambda: landing_is_next(repo))
     changed = edit(repo)
     out, err = proc.communicate(timeout=120)
@@ -330,7 +330,7 @@ def test_an_update_never_resets_or_cleans_and_fetches_the_template_once(fleet, t
 
 def test_a_second_update_of_the_same_repo_is_refused_while_one_runs(fleet, updated_files):
     [repo] = fleet(1)
-    first, _ = start("update", repo, "--json", env={"TUTORKIT_FAULT": "pause-before-land=2"})
+    first, _ = start("update", repo, "--json", env={"TUTORKIT_FAULT": "pause-before-land=1"})
     wait_until(lambda: landing_is_next(repo))
     second = tutorkit("update", repo, "--json")
     out, err = first.communicate(timeout=120)
@@ -424,9 +424,10 @@ def test_a_symlinked_fleet_member_is_updated_once(fleet, tmp_path):
 
 HOSTILE = [
     "--upload-pack=touch pwned;",
-    "-oProxyCommand=touch pwned",
-    "ext::sh -c touch% pwned",
-    "../relative/template",
+    *(
+        pytest.param(src, marks=pytest.mark.slow)
+        for src in ("-oProxyCommand=touch pwned", "ext::sh -c touch% pwned", "../relative/template")
+    ),
     "file:///tmp/x\n--upload-pack=touch pwned",
 ]
 

@@ -62,6 +62,7 @@ def files(repo: Path) -> dict[str, bytes]:
     }
 
 
+@pytest.mark.slow  # plain copier update in a subprocess
 def test_tutorkit_and_plain_copier_upgrade_a_v0_1_0_repo_alike(old_repo, tk):
     ours, theirs = old_repo("ours"), old_repo("theirs")
     code, out, err = tk("update", ours, "--json")

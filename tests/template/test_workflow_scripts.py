@@ -847,6 +847,7 @@ def test_canary_installs_the_newest_releases_unpinned(variants):
 # --- notebook hygiene ---
 
 
+@pytest.mark.slow  # pre-commit in a subprocess
 def test_hygiene_fails_on_a_notebook_with_outputs(variants, tmp_path):
     """The hygiene job's command, `pre-commit run nbstripout --all-files`, with the repo's own
     nbstripout hook arguments: a clean repo passes, a committed notebook with outputs fails.

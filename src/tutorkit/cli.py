@@ -112,10 +112,16 @@ def build_parser() -> argparse.ArgumentParser:
         "update",
         help="roll a template release into repos, keeping every edit",
         description=(
-            "Update each REPO to the latest template tag (or --to VERSION) with `copier update`, "
-            "several repos at a time. A repo with uncommitted changes or without a valid answers "
-            "file is refused and left untouched. Conflicts are left inline (<<<<<<< markers) and "
-            "reported. Ends with a table; exits 1 when any repo needs attention."
+            "Update each REPO to the latest template tag (or --to VERSION), several repos at a "
+            "time, the template fetched once. Each update is computed away from the working tree "
+            "(the template rendered with Copier at both versions) and written all at once, only "
+            "if the repo did not change meanwhile; Ctrl-C or kill leaves each repo as it was or "
+            "fully updated. The author's files (README, configs, model, data) are left alone, "
+            "with the template's change as a suggestion; notebooks are merged cell by cell. A "
+            "repo with uncommitted changes or without a valid answers file is refused and left "
+            "untouched. Conflicts are marked (<<<<<<<, inside the cell for a notebook) and "
+            "reported. Ends with a table; exits 1 when any repo needs attention, 130 when "
+            "interrupted."
         ),
     )
     _repos_argument(update)
@@ -170,15 +176,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser(
         "check",
-        help="check that a repo is healthy (rules TK101-TK108, TK201 with --run)",
+        help="check that a repo is healthy (rules TK101-TK120, TK201 with --run)",
         description=(
             "Apply tutorkit's rules to REPO: TK101 answers file valid, TK102 notebooks without "
             "outputs, TK103 pyproject.toml, requirements.txt and environment.yml agree, TK104 "
             "configs load and have a seed, TK105 seeds set in the package, TK106 CI workflow with "
-            "a schedule; warnings: TK107 demo text left after the data changed, TK108 badges "
-            "naming the placeholder owner. "
+            "a schedule, TK120 no update conflict left; warnings: TK107 demo text left after the "
+            "data changed, TK108 badges naming the placeholder owner, TK110 a template source "
+            "that Copier or Renovate cannot update from everywhere. "
             "--run adds TK201: execute the notebooks in smoke mode. Each failure names a fix and "
-            "its docs/checks.md anchor. Exits 1 when a rule fails."
+            "its docs/checks.md anchor. Exits 1 when a rule fails (a warning alone: 0)."
         ),
     )
     check.add_argument("repo", nargs="?", default=".", metavar="REPO", help="the repo (default: .)")

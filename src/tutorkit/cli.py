@@ -34,6 +34,17 @@ def _repos_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _answer_options(parser: argparse.ArgumentParser, url_help: str, example: str) -> None:
+    parser.add_argument(
+        "--data",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help=f"answer a template question (repeatable), e.g. --data {example}",
+    )
+    parser.add_argument("--template-url", help=url_help)
+
+
 def _json_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
 
@@ -69,14 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="answer every question not given with its default (implied when not on a terminal)",
     )
-    new.add_argument(
-        "--data",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="answer a template question (repeatable), e.g. --data project_title='Digits CNN'",
-    )
-    new.add_argument("--template-url", help=url_help)
+    _answer_options(new, url_help, example="project_title='Digits CNN'")
 
     adopt = commands.add_parser(
         "adopt",
@@ -95,14 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     adopt.add_argument("repo", metavar="REPO", help="the tutorial repo (a git repository)")
     adopt.add_argument("--framework", help="pytorch or tensorflow (default: from the imports)")
-    adopt.add_argument(
-        "--data",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="answer a template question (repeatable), e.g. --data github_owner=ada",
-    )
-    adopt.add_argument("--template-url", help=url_help)
+    _answer_options(adopt, url_help, example="github_owner=ada")
     adopt.add_argument(
         "--badge", action="store_true", help="add the CI badge under the README's first heading"
     )

@@ -29,6 +29,7 @@ from pathlib import Path
 import pytest
 import yaml
 from cli_support import ENGINE_LINE, commit_all
+from cli_support import tk_subprocess as tutorkit
 from support import git
 
 
@@ -73,17 +74,6 @@ def leftovers(repo: Path) -> list[str]:
     """Work folders and journals an update left under .git/tutorkit/."""
     state = repo / ".git" / "tutorkit"
     return sorted(p.name for p in state.iterdir() if p.name != "lock") if state.exists() else []
-
-
-def tutorkit(*args, env: dict | None = None, cwd: Path | None = None):
-    return subprocess.run(
-        [sys.executable, "-m", "tutorkit", *map(str, args)],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=cwd,
-        env={**os.environ, **(env or {})},
-    )
 
 
 def start(*args, env: dict | None = None) -> tuple[subprocess.Popen, str]:

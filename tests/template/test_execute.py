@@ -157,11 +157,16 @@ def test_papermill_profile_parameter_picks_the_config(installed, tmp_path):
 
 
 def test_switching_framework_with_plain_copier_update(tmp_path, render):
-    """`copier update -d framework=tensorflow` turns a PyTorch repo into the TensorFlow repo."""
+    """`copier update -d framework=tensorflow` turns a PyTorch repo into the TensorFlow repo,
+    once the two framework-specific files that are the author's (the model and the README,
+    which no update changes) are deleted first, as docs/switching-framework.md says."""
     repo = render(tmp_path / "repo", framework="pytorch")
     git(repo, "init", "--quiet")
     git(repo, "add", "--all")
     git(repo, "commit", "--quiet", "-m", "PyTorch tutorial")
+    package = copier_answers(repo)["package_name"]
+    git(repo, "rm", "--quiet", f"src/{package}/model.py", "README.md")
+    git(repo, "commit", "--quiet", "-m", "Let the template write the model and README")
     done = subprocess.run(
         [
             sys.executable,
@@ -186,7 +191,6 @@ def test_switching_framework_with_plain_copier_update(tmp_path, render):
         assert (repo / name).read_text() == (fresh / name).read_text(), name
     assert copier_answers(repo)["framework"] == "tensorflow"
     changed = set(git(repo, "status", "--porcelain").splitlines())
-    package = copier_answers(repo)["package_name"]
     assert f" M src/{package}/engine.py" in changed and " M requirements.txt" in changed
     environment = yaml.safe_load((repo / "environment.yml").read_text())
     assert not any("torch" in str(item) for item in environment["dependencies"])

@@ -183,7 +183,7 @@ def executed(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return run_notebook
 
 
-@pytest.mark.slow  # executes the generated notebook
+@pytest.mark.slow  # three nbstripout runs per framework; the fast suite strips fresh renders
 @pytest.mark.parametrize("framework", FRAMEWORKS)
 def test_an_executed_notebook_strips_back_to_the_shipped_file(variants, framework, tmp_path):
     repo = variants[framework, "3.11"]

@@ -44,6 +44,23 @@ def copy_template(dest: Path) -> Path:
     return dest
 
 
+def retitle(template: Path, suffix: str) -> None:
+    """A template release that appends ``suffix`` to the title line of the README (the author's
+    file once created) and of the starter notebook's first cell (merged cell by cell)."""
+    project = template / "templates" / "project"
+    for path, old, new in (
+        ("README.md.jinja", "# {{ project_title }}\n", f"# {{{{ project_title }}}}{suffix}\n"),
+        (
+            "notebooks/01-quickstart.ipynb.jinja",
+            '("# " ~ project_title ~ "\\n")',
+            f'("# " ~ project_title ~ "{suffix}\\n")',
+        ),
+    ):
+        text = (project / path).read_text()
+        assert old in text, f"{path} changed its title line: adapt retitle() in tests/support.py"
+        (project / path).write_text(text.replace(old, new, 1))
+
+
 def files_of(root: Path) -> set[str]:
     return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
 

@@ -23,19 +23,15 @@ from pathlib import Path
 
 from tutorkit.create import _unversioned, parse_data
 from tutorkit.errors import TutorkitError, UsageError, one_line
-from tutorkit.git import IDENTITY, git, is_git_root, run_git
-from tutorkit.repos import ANSWERS_FILE, write_answers_source
+from tutorkit.git import IDENTITY, git, is_git_root, run_git, uncommitted
+from tutorkit.github import NAME, OWNER, origin_repo
+from tutorkit.repos import ANSWERS_FILE, repo_files, write_answers_source
 from tutorkit.template import current_tag, embedded_template_dir, template_url
 
-SKIPPED = {".git", ".venv", "venv", "env", ".ipynb_checkpoints", "node_modules", "site-packages"}
 IMPORTS = {
     "pytorch": re.compile(r"^\s*(?:import|from)\s+(?:torch|torchvision|lightning)\b", re.M),
     "tensorflow": re.compile(r"^\s*(?:import|from)\s+(?:tensorflow|keras)\b", re.M),
 }
-GITHUB = re.compile(
-    r"^(?:https://github\.com/|git@github\.com:|ssh://git@github\.com/)"
-    r"(?P<owner>[A-Za-z0-9-]+)/(?P<repo>[A-Za-z0-9._-]+?)(?:\.git)?/?$"
-)
 PYTHONS = ("3.11", "3.12", "3.13")
 
 
@@ -61,14 +57,6 @@ class Adoption:
         }
 
 
-def _files(repo: Path, suffix: str) -> list[Path]:
-    return sorted(
-        p
-        for p in repo.rglob(f"*{suffix}")
-        if p.is_file() and not SKIPPED & set(p.relative_to(repo).parts[:-1])
-    )
-
-
 def _code_of(path: Path) -> str:
     """The code of a script, or of a notebook's code cells (a notebook that is not JSON: none)."""
     text = path.read_text(encoding="utf-8", errors="replace")
@@ -90,7 +78,7 @@ def _code_of(path: Path) -> str:
 def infer_framework(repo: Path) -> tuple[str, str]:
     """The framework most files import, and what showed it ("" when none or a tie)."""
     counts = {name: 0 for name in IMPORTS}
-    for path in _files(repo, ".ipynb") + _files(repo, ".py"):
+    for path in repo_files(repo, ".ipynb") + repo_files(repo, ".py"):
         code = _code_of(path)
         for name, pattern in IMPORTS.items():
             counts[name] += bool(pattern.search(code))
@@ -183,17 +171,12 @@ def infer(repo: Path) -> tuple[dict[str, str], dict[str, str]]:
     if "project_title" not in answers:
         words = re.split(r"[-_\s]+", repo.name)
         found("project_title", " ".join(w.capitalize() for w in words if w), "the folder's name")
-    remote = run_git(["-C", str(repo), "remote", "get-url", "origin"]).stdout.strip()
-    match = GITHUB.match(remote)
-    if match:
-        found("github_owner", match["owner"], "the origin remote")
-        found("repo_name", match["repo"], "the origin remote")
+    origin = origin_repo(repo)
+    if origin and OWNER.match(origin[0]) and NAME.match(origin[1]):
+        found("github_owner", origin[0], "the origin remote")
+        found("repo_name", origin[1], "the origin remote")
     else:
-        found(
-            "repo_name",
-            repo.name if re.fullmatch(r"[A-Za-z0-9._-]+", repo.name) else "",
-            "the folder's name",
-        )
+        found("repo_name", repo.name if NAME.match(repo.name) else "", "the folder's name")
     found(*(("framework", *infer_framework(repo))))
     found(*(("python_version", *infer_python(repo))))
     found(*(("license", *infer_license(repo))))
@@ -213,10 +196,7 @@ def _refusal(repo: Path) -> str:
         return f"{repo} has no commit yet: commit the tutorial first"
     if (repo / ANSWERS_FILE).exists():
         return f"{repo} already has {ANSWERS_FILE}: it is a tutorkit repo (tutorkit update it)"
-    status = git(
-        repo, "--no-optional-locks", "status", "--porcelain", "-z", "--untracked-files=all"
-    )
-    dirty = [e[3:] for e in status.split("\0") if len(e) > 3]
+    dirty = uncommitted(repo)
     if dirty:
         return (
             f"{repo} has uncommitted changes ({', '.join(dirty[:3])}): commit or stash them first"

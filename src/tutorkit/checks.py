@@ -14,7 +14,8 @@ from pathlib import Path
 
 from tutorkit.errors import TutorkitError, one_line
 from tutorkit.git import git, run_git
-from tutorkit.repos import ANSWERS_FILE
+from tutorkit.mirror import expand_shortcut
+from tutorkit.repos import ANSWERS_FILE, repo_files
 from tutorkit.template import (
     DEFAULT_TEMPLATE_URL,
     docs_url,
@@ -25,7 +26,6 @@ from tutorkit.template import (
 
 DOCS_URL = docs_url("checks/")  # docs/checks.md on the published site ($TUTORKIT_DOCS_URL)
 URL_PATTERN = re.compile(r"^(https?|ssh|git|file)://\S+$|^git@[^:\s]+:\S+$|^g[hl]:\S+$")
-SHORTCUT_HOSTS = {"gh": "github.com", "gl": "gitlab.com"}  # Copier's gh: and gl: prefixes
 SEED_CALL = re.compile(
     r"\b(manual_seed|set_random_seed|set_seed|seed_everything|random\.seed)\s*\("
 )
@@ -119,10 +119,7 @@ def _url_to_record() -> str:
 def source_problem(src: str, suggest: str = "") -> str | None:
     """Why Copier or Renovate cannot update from template source ``src`` on every machine."""
     suggest = suggest or _url_to_record()
-    if (shortcut := re.match(r"^(gh|gl):/*(\S+?)(\.git)?/*$", src)) and shortcut[
-        1
-    ] in SHORTCUT_HOSTS:
-        url = f"https://{SHORTCUT_HOSTS[shortcut[1]]}/{shortcut[2]}.git"
+    if url := expand_shortcut(src):
         return (
             f"_src_path {src!r} is a Copier shortcut that git cannot read (Renovate's copier "
             f"manager passes it to `git ls-remote`): record {url}"
@@ -166,18 +163,6 @@ class SourceUpdatable(Rule):
         return [problem] if problem else []
 
 
-SKIPPED_FOLDERS = {".git", ".venv", "venv", ".ipynb_checkpoints", "node_modules", ".tox"}
-
-
-def notebooks_of(repo: Path) -> list[Path]:
-    """Every notebook of the repo, in any folder (environments and checkpoints aside)."""
-    return sorted(
-        path
-        for path in repo.rglob("*.ipynb")
-        if not SKIPPED_FOLDERS & set(path.relative_to(repo).parts[:-1])
-    )
-
-
 class NotebooksStripped(Rule):
     """Notebooks are valid nbformat and committed without outputs."""
 
@@ -187,7 +172,7 @@ class NotebooksStripped(Rule):
     def problems(self, repo: Path) -> list[str]:
         import nbformat
 
-        notebooks = notebooks_of(repo)
+        notebooks = repo_files(repo, ".ipynb")
         if not notebooks:
             return ["the repo has no notebook"]
         found = []

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import shutil
 import subprocess
 import tempfile
@@ -42,9 +41,6 @@ def parse_data(pairs: list[str], template_dir: Path) -> dict[str, str]:
     return data
 
 
-GITHUB_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}")
-
-
 def github_user() -> str | None:
     """The author's GitHub name: ``git config github.user``, else ``gh api user`` (when gh is
     installed and logged in); None when neither knows a valid one. Never fails."""
@@ -61,7 +57,9 @@ def github_user() -> str | None:
             name = done.stdout.strip() if done.returncode == 0 else ""
         except (OSError, subprocess.TimeoutExpired):
             name = ""
-    return name if GITHUB_NAME.fullmatch(name) else None
+    from tutorkit.github import OWNER
+
+    return name if OWNER.match(name) else None
 
 
 def init_git_repo(repo: Path, branch: str, tag: str) -> None:

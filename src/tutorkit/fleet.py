@@ -17,8 +17,6 @@ it has, so the caller can say which repos were updated and which were not.
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import multiprocessing
 import os
 import queue
 import signal
@@ -77,6 +75,8 @@ def sigterm_interrupts() -> Iterator[None]:
 
 def _die_with(parent: int) -> None:
     """Get SIGTERM when ``parent`` dies (kernel on Linux; a watching thread everywhere)."""
+    import ctypes
+
     with contextlib.suppress(OSError, AttributeError):
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
@@ -142,6 +142,8 @@ def run(
         with watch(len(jobs)) as on_result:
             return _run_here(jobs, work, on_result, crashed)
     flush_streams()
+    import multiprocessing  # here, not at import: every command imports this module
+
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     tasks, results = context.Queue(), context.Queue()

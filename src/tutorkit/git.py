@@ -54,6 +54,14 @@ def commit_everything(repo: Path, message: str) -> None:
         git(repo, *IDENTITY, *commit)  # no user.name/user.email configured
 
 
+def uncommitted(repo: Path) -> list[str]:
+    """Every path ``git status`` reports in ``repo``, untracked files included (no locks taken)."""
+    status = git(
+        repo, "--no-optional-locks", "status", "--porcelain", "-z", "--untracked-files=all"
+    )
+    return [entry[3:] for entry in status.split("\0") if len(entry) > 3]
+
+
 def is_git_root(repo: Path) -> bool:
     """Whether ``repo`` is the top of a git work tree."""
     proc = run_git(["-C", str(repo), "rev-parse", "--show-toplevel"])

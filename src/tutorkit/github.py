@@ -94,11 +94,17 @@ def api_url() -> str:
     return url.rstrip("/")
 
 
+def origin_repo(repo: Path) -> tuple[str, str, str] | None:
+    """(owner, name, URL) of the repo's `origin` remote when it is on github.com, else None."""
+    remote = git(repo, "remote", "get-url", "origin", check=False).strip()
+    match = GITHUB_REMOTE.match(remote)
+    return (match[1], match[2], remote) if match else None
+
+
 def repo_slug(repo: Path, answers: dict) -> str:
     """`owner/name` on GitHub: from the `origin` remote on github.com, else from the answers."""
-    remote = git(repo, "remote", "get-url", "origin", check=False).strip()
-    if match := GITHUB_REMOTE.match(remote):
-        owner, name, where = match[1], match[2], f"the origin remote {remote}"
+    if origin := origin_repo(repo):
+        owner, name, where = origin[0], origin[1], f"the origin remote {origin[2]}"
     else:
         owner, name = str(answers.get("github_owner", "")), str(answers.get("repo_name", ""))
         where = "the answers file's github_owner and repo_name"

@@ -364,16 +364,22 @@ def recover(repo: Path, folder: Path) -> str:
     return note
 
 
+def _state_dir_here(repo: Path) -> Path:
+    """``.git/tutorkit`` without asking git (a linked worktree keeps it elsewhere: there the
+    update itself recovers, under the lock, through ``state_dir``)."""
+    return repo / ".git" / "tutorkit"
+
+
 def interrupted_landing(repo: Path) -> bool:
     """Whether a journal says an update was killed while it wrote this repo's files."""
-    folder = repo / ".git" / "tutorkit"  # (a linked worktree keeps it elsewhere: see update)
+    folder = _state_dir_here(repo)
     data = Journal(folder).load() if (folder / TXN).is_dir() else None
     return data is not None and data.get("state") in ("landing", "index")
 
 
 def leftovers(repo: Path) -> bool:
     """Whether a killed run left a journal or a work folder in this repo's ``.git/tutorkit``."""
-    folder = repo / ".git" / "tutorkit"
+    folder = _state_dir_here(repo)
     return folder.is_dir() and any(
         p.name == TXN or p.name.startswith("work-") for p in folder.iterdir()
     )

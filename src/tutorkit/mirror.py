@@ -28,7 +28,8 @@ from tutorkit.errors import TutorkitError
 from tutorkit.git import reason, run_git
 
 CACHE_ENV = "TUTORKIT_CACHE_DIR"
-SHORTCUTS = {"gh:": "https://github.com/", "gl:": "https://gitlab.com/"}
+SHORTCUT = re.compile(r"^(gh|gl):/*(\S+?)(\.git)?/*$")  # Copier's gh:owner/repo, gl:…
+SHORTCUT_HOSTS = {"gh": "github.com", "gl": "gitlab.com"}
 HOST = r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?"
 ACCEPTED = re.compile(
     rf"^(?:https://{HOST}(?::\d+)?/\S+"
@@ -41,6 +42,12 @@ ACCEPTED = re.compile(
 SOURCE_FORMS = "https://, ssh://, git@host:path, git://, file:// or an absolute path"
 
 
+def expand_shortcut(src: str) -> str | None:
+    """The https URL Copier reads a ``gh:owner/repo`` or ``gl:…`` shortcut as (else None)."""
+    match = SHORTCUT.match(src)
+    return f"https://{SHORTCUT_HOSTS[match[1]]}/{match[2]}.git" if match else None
+
+
 def git_url(src: object) -> str:
     """The URL git fetches for an answers file's ``_src_path``, or a TutorkitError saying why not.
 
@@ -51,10 +58,7 @@ def git_url(src: object) -> str:
         raise TutorkitError("the answers file names no template (_src_path)")
     if src.startswith("-") or re.search(r"[\s\x00-\x1f\x7f]", src):
         raise TutorkitError(f"_src_path {src!r} is not a git URL: refusing to pass it to git")
-    url = src.removeprefix("git+")
-    for shortcut, base in SHORTCUTS.items():
-        if url.startswith(shortcut):
-            url = base + url[len(shortcut) :].removesuffix(".git") + ".git"
+    url = expand_shortcut(src.removeprefix("git+")) or src.removeprefix("git+")
     if not ACCEPTED.match(url) or "::" in url or "/../" in f"{url}/":
         raise TutorkitError(
             f"_src_path {src!r} is not a template URL tutorkit accepts ({SOURCE_FORMS})"
@@ -193,19 +197,14 @@ class Templates:
 
     def fetch(self, urls: set[str]) -> dict[str, list[str] | TutorkitError]:
         """Fetch every URL once (several at a time); each URL's tags, or why it has none."""
-        from concurrent.futures import ThreadPoolExecutor
+        from tutorkit.template import per_template
 
-        def fetched(url: str) -> Mirror | TutorkitError:
-            try:
-                mirror = Mirror(url, self.root)
-                mirror.fetch()
-            except TutorkitError as exc:
-                return exc
+        def fetched(url: str) -> Mirror:
+            mirror = Mirror(url, self.root)
+            mirror.fetch()
             return mirror
 
-        ordered = sorted(urls - set(self.mirrors))
-        with ThreadPoolExecutor(max_workers=min(8, max(1, len(ordered)))) as pool:
-            self.mirrors.update(zip(ordered, pool.map(fetched, ordered), strict=True))
+        self.mirrors.update(per_template(urls - set(self.mirrors), fetched))
         return {
             url: m if isinstance(m, TutorkitError) else m.tags()
             for url, m in self.mirrors.items()

@@ -10,6 +10,19 @@ from tutorkit.errors import TutorkitError
 from tutorkit.template import parse_version
 
 ANSWERS_FILE = ".copier-answers.yml"
+# Folders that hold environments, caches or git itself, never the tutorial's own files.
+SKIPPED_FOLDERS = {
+    ".git", ".venv", "venv", "env", ".tox", ".ipynb_checkpoints", "node_modules", "site-packages"
+}  # fmt: skip
+
+
+def repo_files(repo: Path, suffix: str) -> list[Path]:
+    """The repo's files whose names end with ``suffix``, in any folder but ``SKIPPED_FOLDERS``."""
+    return sorted(
+        path
+        for path in repo.rglob(f"*{suffix}")
+        if path.is_file() and not SKIPPED_FOLDERS & set(path.relative_to(repo).parts[:-1])
+    )
 
 
 def discover(paths: list[str]) -> list[Path]:

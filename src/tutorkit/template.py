@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from tutorkit import __version__
 from tutorkit.errors import TutorkitError
 from tutorkit.git import reason, run_git
+
+T = TypeVar("T")
 
 # The canonical addresses, defined here once (pyproject.toml's [project.urls], mkdocs.yml and the
 # README repeat them; tests/project/test_release.py checks that they agree).
@@ -88,16 +92,22 @@ def latest_tag(tags: list[str], include_prereleases: bool = False) -> str | None
     return max(versioned)[1] if versioned else None
 
 
-def tags_of_templates(urls: set[str]) -> dict[str, list[str] | TutorkitError]:
-    """The tags of each template URL, listed in parallel; a failure is kept as that URL's value."""
+def per_template(urls: set[str], work: Callable[[str], T]) -> dict[str, T | TutorkitError]:
+    """``work(url)`` for every template URL, several at a time (network round trips); a
+    TutorkitError it raises is kept as that URL's value."""
     from concurrent.futures import ThreadPoolExecutor
 
-    def tags_or_error(url: str) -> list[str] | TutorkitError:
+    def result_or_error(url: str) -> T | TutorkitError:
         try:
-            return remote_tags(url)
+            return work(url)
         except TutorkitError as exc:
             return exc
 
     ordered = sorted(urls)
     with ThreadPoolExecutor(max_workers=min(8, max(1, len(ordered)))) as pool:
-        return dict(zip(ordered, pool.map(tags_or_error, ordered), strict=True))
+        return dict(zip(ordered, pool.map(result_or_error, ordered), strict=True))
+
+
+def tags_of_templates(urls: set[str]) -> dict[str, list[str] | TutorkitError]:
+    """The tags of each template URL (one ``git ls-remote`` each, in parallel)."""
+    return per_template(urls, remote_tags)

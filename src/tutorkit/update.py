@@ -25,7 +25,16 @@ from pathlib import Path
 
 from tutorkit.errors import TutorkitError, one_line
 from tutorkit.fleet import Interrupted
-from tutorkit.git import IDENTITY, git, hash_object, head_files, is_git_root, read_blobs, run_git
+from tutorkit.git import (
+    IDENTITY,
+    git,
+    hash_object,
+    head_files,
+    is_git_root,
+    read_blobs,
+    run_git,
+    uncommitted,
+)
 from tutorkit.land import (
     RepoBusy,
     RepoChanged,
@@ -254,13 +263,7 @@ def _unfit(repo: Path, options: Options) -> str:
 
 
 def _uncommitted(repo: Path) -> str:
-    entries = [
-        e[3:]
-        for e in git(
-            repo, "--no-optional-locks", "status", "--porcelain", "-z", "--untracked-files=all"
-        ).split("\0")
-        if len(e) > 3
-    ]
+    entries = uncommitted(repo)
     if not entries:
         return ""
     return ", ".join(entries[:3]) + (f" and {len(entries) - 3} more" if len(entries) > 3 else "")
@@ -430,9 +433,14 @@ def _writes(repo: Path, files: list[FileUpdate], index: bool) -> tuple[list[Writ
             lines.append(f"0 {'0' * 40}\t{f.path}")
             for stage, version in enumerate(f.stages, start=1):
                 if version.exists:
-                    mode = "100755" if version.executable else "100644"
-                    lines.append(f"{mode} {hash_object(repo, version.content)} {stage}\t{f.path}")
+                    sha = hash_object(repo, version.content)
+                    lines.append(f"{_mode(version.executable)} {sha} {stage}\t{f.path}")
     return writes, "\n".join(lines) + "\n" if lines else ""
+
+
+def _mode(executable: bool) -> str:
+    """A file's mode as git's index writes it."""
+    return "100755" if executable else "100644"
 
 
 def _message(result: UpdateResult) -> str:
@@ -453,8 +461,7 @@ def _commit_on_branch(
         if write.content is None:
             lines.append(f"0 {'0' * 40}\t{write.path}")
             continue
-        mode = "100755" if write.executable else "100644"
-        lines.append(f"{mode} {hash_object(repo, write.content)}\t{write.path}")
+        lines.append(f"{_mode(write.executable)} {hash_object(repo, write.content)}\t{write.path}")
     if lines:
         git(repo, "update-index", "--index-info", input="\n".join(lines) + "\n", env=env)
     tree = git(repo, "write-tree", env=env).strip()

@@ -7,13 +7,14 @@ rendered by Copier and committed with git, under an isolated git configuration.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 
-from support import git
+from support import git, retitle
 
 OLD, NEW = "v1.0.0", "v1.1.0"
 NEW_FILE = "CHANGELOG.md"
@@ -36,20 +37,12 @@ def release_v1_1(template: Path) -> None:
     - tests/conftest.py: moved to tests/conftest_profile.py.
     """
     project = template / "templates" / "project"
-    readme = project / "README.md.jinja"
-    text = readme.read_text()
-    readme.write_text(text.replace(first_heading(text), first_heading(text) + TITLE_SUFFIX, 1))
+    retitle(template, TITLE_SUFFIX)
     (project / NEW_FILE).write_text(NEW_FILE_TEXT)
     pyproject = project / "pyproject.toml.jinja"
     pyproject.write_text(pyproject.read_text() + PYPROJECT_LINE)
     engine = template / "templates" / "frameworks" / "pytorch" / "engine.py"
     engine.write_text(engine.read_text() + ENGINE_LINE)
-    notebook = project / f"{NOTEBOOK}.jinja"
-    title = '("# " ~ project_title ~ "\\n")'
-    assert title in notebook.read_text(), "the starter notebook's title cell moved: adapt the test"
-    notebook.write_text(
-        notebook.read_text().replace(title, f'("# " ~ project_title ~ "{TITLE_SUFFIX}\\n")', 1)
-    )
     (project / ".pre-commit-config.yaml").unlink()
     (project / "tests" / "conftest.py").rename(project / "tests" / "conftest_profile.py")
 
@@ -74,6 +67,16 @@ def tk_subprocess(*args: str, env: dict | None = None, cwd: Path | None = None):
         cwd=cwd,
         env={**os.environ, **(env or {})},
     )
+
+
+def file_hashes(repo: Path) -> dict[str, str]:
+    """Every file under ``repo`` (ignored ones too, .git aside) -> sha256 of its bytes."""
+    found = {}
+    for path in sorted(repo.rglob("*")):
+        rel = path.relative_to(repo).as_posix()
+        if path.is_file() and not rel.startswith(".git/"):
+            found[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return found
 
 
 def snapshot(repo: Path) -> dict:

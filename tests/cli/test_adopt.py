@@ -9,7 +9,6 @@ releases reach the adopted repos through `tutorkit update` and plain `copier upd
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -18,6 +17,7 @@ import nbformat
 import pytest
 import yaml
 from cli_support import NEW, commit_all, plain_copier_update, snapshot
+from cli_support import file_hashes as hashes
 from support import TEMPLATE_TAG, git
 
 INFRASTRUCTURE = {
@@ -88,14 +88,6 @@ def plain_repo(root: Path) -> Path:
     git(root, "init", "--quiet", str(repo))
     commit_all(repo, "Notes")
     return repo
-
-
-def hashes(repo: Path) -> dict[str, str]:
-    return {
-        p.relative_to(repo).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(repo.rglob("*"))
-        if p.is_file() and ".git" not in p.relative_to(repo).parts
-    }
 
 
 def adopt(tk, repo, template, *args):

@@ -29,6 +29,7 @@ from pathlib import Path
 import pytest
 import yaml
 from cli_support import ENGINE_LINE, commit_all
+from cli_support import file_hashes as hashes
 from cli_support import tk_subprocess as tutorkit
 from support import git
 
@@ -58,16 +59,6 @@ def fleet(tmp_path, pristine):
 
     make.root = root
     return make
-
-
-def hashes(repo: Path) -> dict[str, str]:
-    """Every file under ``repo`` (ignored ones too, .git aside) -> sha256 of its bytes."""
-    found = {}
-    for path in sorted(repo.rglob("*")):
-        rel = path.relative_to(repo).as_posix()
-        if path.is_file() and not rel.startswith(".git/"):
-            found[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
-    return found
 
 
 def leftovers(repo: Path) -> list[str]:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from cli_support import commit_all, plain_copier_update
+from cli_support import commit_all, file_hashes, plain_copier_update
 from support import CHECKOUT, git
 
 OLD, NEW = "v0.1.0", "v0.2.0"
@@ -54,14 +54,6 @@ def old_repo(releases, tmp_path):
     return make
 
 
-def files(repo: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(repo).as_posix(): p.read_bytes()
-        for p in sorted(repo.rglob("*"))
-        if p.is_file() and ".git" not in p.relative_to(repo).parts
-    }
-
-
 @pytest.mark.slow  # plain copier update in a subprocess
 def test_tutorkit_and_plain_copier_upgrade_a_v0_1_0_repo_alike(old_repo, tk):
     ours, theirs = old_repo("ours"), old_repo("theirs")
@@ -70,7 +62,7 @@ def test_tutorkit_and_plain_copier_upgrade_a_v0_1_0_repo_alike(old_repo, tk):
     assert (code, result["result"]) == (0, "updated"), (result, err)
     done = plain_copier_update(theirs)
     assert done.returncode == 0, done.stderr
-    assert files(ours) == files(theirs)
+    assert file_hashes(ours) == file_hashes(theirs)
     answers = yaml.safe_load((ours / ".copier-answers.yml").read_text())
     assert (answers["_commit"], answers["layout"]) == (NEW, "starter")
 

@@ -30,7 +30,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from support import CHECKOUT, TEMPLATE_TAG, git
+from support import CHECKOUT, TEMPLATE_TAG, git, retitle
 
 DOCS = CHECKOUT / "docs"
 PAGE_TAG, PAGE_NEXT_TAG = "v0.1.0", "v0.2.0"  # the releases the pages' examples name
@@ -250,18 +250,7 @@ def releases(tmp_path_factory, template_repo) -> Path:
     is a suggestion; an author's own notebook title conflicts with it)."""
     repo = tmp_path_factory.mktemp("releases") / "tutorkit"
     git(repo.parent, "clone", "--quiet", str(template_repo), str(repo))
-    project = repo / "templates" / "project"
-    for path, old, new in (
-        ("README.md.jinja", "# {{ project_title }}\n", "# {{ project_title }} (companion repo)\n"),
-        (
-            "notebooks/01-quickstart.ipynb.jinja",
-            '("# " ~ project_title ~ "\\n")',
-            '("# " ~ project_title ~ " (companion repo)\\n")',
-        ),
-    ):
-        text = (project / path).read_text()
-        assert old in text, f"{path} changed its title line: adapt this fixture"
-        (project / path).write_text(text.replace(old, new, 1))
+    retitle(repo, " (companion repo)")
     git(repo, "commit", "--quiet", "-am", f"Template {NEXT_TAG}")
     git(repo, "tag", NEXT_TAG)
     return repo

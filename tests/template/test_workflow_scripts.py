@@ -33,7 +33,7 @@ import pytest
 import yaml
 from gh_stand_in import GhStandIn
 from github_server import workflow as workflow_entry
-from support import CHECKOUT, VARIANTS, copy_template, git
+from support import CHECKOUT, VARIANTS, copy_template, git, retitle
 from test_workflows import load
 
 REPO = "ada/digits-cnn"
@@ -257,17 +257,7 @@ def releases(tmp_path_factory, isolated_git) -> str:
     project = repo / "templates" / "project"
     pyproject = project / "pyproject.toml.jinja"
     pyproject.write_text(pyproject.read_text() + "# v1.1.0: pins reviewed.\n")
-    for path, old, new in (
-        ("README.md.jinja", "# {{ project_title }}\n", "# {{ project_title }} (v1.1)\n"),
-        (
-            "notebooks/01-quickstart.ipynb.jinja",
-            '("# " ~ project_title ~ "\\n")',
-            '("# " ~ project_title ~ " (v1.1)\\n")',
-        ),
-    ):
-        text = (project / path).read_text()
-        assert old in text, f"{path} changed its title line: adapt this fixture"
-        (project / path).write_text(text.replace(old, new, 1))
+    retitle(repo, " (v1.1)")
     notebooks = project / ".github" / "workflows" / "notebooks.yml.jinja"
     notebooks.write_text("# v1.1.0: a CI fix.\n" + notebooks.read_text())
     script = project / ".github" / "scripts" / "job_report.py"

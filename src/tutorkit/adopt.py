@@ -5,28 +5,40 @@ nested folders, no environment files, no CI. ``adopt`` infers the template's ans
 the repo shows (its README, git remote, notebooks' imports, Python version file, first author),
 takes the rest from ``--data``/``--framework``, and renders the template's *infrastructure*
 layout (CI workflows, pre-commit, the answers file; never the starter's notebook, package or
-README) into the repo as new files, in one commit. None of the author's files changes, except
-the README's badge line with ``--badge``, and only then. Afterwards ``tutorkit status`` and
-``update``, plain ``copier update`` and Renovate treat the repo like any other: the answers file
-records ``layout: infrastructure``, so updates bring only template changes.
+README) into the repo as new files, in one commit, through the one writer (``land``): under the
+repo's lock, all or nothing, a kill -9 undone by the next tutorkit command. None of the
+author's files changes, except the README's badge line with ``--badge``, and only then.
+Afterwards ``tutorkit status`` and ``update``, plain ``copier update`` and Renovate treat the
+repo like any other: the answers file records ``layout: infrastructure``, so updates bring
+only template changes.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
-import tempfile
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tutorkit.create import _unversioned, parse_data
-from tutorkit.errors import TutorkitError, UsageError, one_line
-from tutorkit.git import IDENTITY, git, is_git_root, run_git, uncommitted
+from tutorkit.errors import TutorkitError, UsageError
+from tutorkit.git import is_git_root, operation_in_progress, run_git
 from tutorkit.github import NAME, OWNER, origin_repo
+from tutorkit.land import (
+    Snapshot,
+    Write,
+    commit_of,
+    index_lines,
+    land,
+    recover,
+    repo_lock,
+    work_folder,
+)
+from tutorkit.merge import digest
+from tutorkit.mirror import checked_template_url
+from tutorkit.render import parse_data, render, rendered_files, unversioned
 from tutorkit.repos import ANSWERS_FILE, repo_files, write_answers_source
-from tutorkit.template import current_tag, embedded_template_dir, template_url
+from tutorkit.template import current_tag, embedded_template_dir
+from tutorkit.untrusted import load_yaml
 
 IMPORTS = {
     "pytorch": re.compile(r"^\s*(?:import|from)\s+(?:torch|torchvision|lightning)\b", re.M),
@@ -188,15 +200,24 @@ def infer(repo: Path) -> tuple[dict[str, str], dict[str, str]]:
 
 
 def _refusal(repo: Path) -> str:
+    """Why ``repo`` cannot be adopted at all ("" when it may be): checked before the lock."""
     if not repo.is_dir():
         return f"{repo} is not a folder: give the path of a tutorial repo"
     if not is_git_root(repo):
         return f"{repo} is not the top folder of a git repository: run git init and commit first"
     if run_git(["-C", str(repo), "rev-parse", "--verify", "--quiet", "HEAD"]).returncode != 0:
         return f"{repo} has no commit yet: commit the tutorial first"
+    return ""
+
+
+def _unfit(repo: Path, snapshot: Snapshot) -> str:
+    """Why ``repo``, as it is now (under the lock), cannot be adopted ("" when it can)."""
     if (repo / ANSWERS_FILE).exists():
         return f"{repo} already has {ANSWERS_FILE}: it is a tutorkit repo (tutorkit update it)"
-    dirty = uncommitted(repo)
+    operation = operation_in_progress(repo)
+    if operation:
+        return f"{repo} is in the middle of {operation}: finish or abort it first"
+    dirty = snapshot.uncommitted()
     if dirty:
         return (
             f"{repo} has uncommitted changes ({', '.join(dirty[:3])}): commit or stash them first"
@@ -204,29 +225,30 @@ def _refusal(repo: Path) -> str:
     return ""
 
 
-def _render(data: dict, dest: Path) -> None:
-    import copier
-    from copier.errors import CopierError
-
-    template_dir = embedded_template_dir()
-    with tempfile.TemporaryDirectory(prefix="tutorkit-adopt-") as tmp:
-        source = _unversioned(template_dir, Path(tmp) / "template")
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                copier.run_copy(
-                    str(source), dest, data=data, defaults=True, quiet=True, unsafe=False
-                )
-        except (CopierError, ValueError, TypeError) as exc:
-            raise UsageError(f"{one_line(exc).rstrip('.')}; nothing was changed.") from exc
-
-
 def _badge_line(answers: dict) -> str:
     workflow = (
         f"https://github.com/{answers['github_owner']}/{answers['repo_name']}"
         "/actions/workflows/notebooks.yml"
     )
-    return f"[![notebooks]({workflow}/badge.svg)]({workflow})\n"
+    return f"[![notebooks]({workflow}/badge.svg)]({workflow})"
+
+
+def _answers(repo: Path, framework: str | None, data_pairs: list[str]) -> tuple[dict, dict]:
+    """The answers to render with (inferred, then --data and --framework) and their sources."""
+    given = parse_data(list(data_pairs), embedded_template_dir())
+    if framework:
+        given["framework"] = framework
+    inferred, sources = infer(repo)
+    answers = {**inferred, **given, "layout": "infrastructure"}
+    for key in given:
+        sources[key] = "--framework" if key == "framework" and framework else "--data"
+    sources["layout"] = "tutorkit adopt"
+    if "framework" not in answers:
+        raise UsageError(
+            "The notebooks' imports do not tell PyTorch from TensorFlow: "
+            "pass --framework pytorch or --framework tensorflow."
+        )
+    return answers, sources
 
 
 def adopt(
@@ -242,92 +264,64 @@ def adopt(
     why = _refusal(repo)
     if why:
         raise TutorkitError(why + ".")
-    given = parse_data(list(data_pairs), embedded_template_dir())
-    if framework:
-        given["framework"] = framework
-    inferred, sources = infer(repo)
-    answers = {**inferred, **given, "layout": "infrastructure"}
-    for key in given:
-        sources[key] = "--framework" if key == "framework" and framework else "--data"
-    sources["layout"] = "tutorkit adopt"
-    if "framework" not in answers:
-        raise UsageError(
-            "The notebooks' imports do not tell PyTorch from TensorFlow: "
-            "pass --framework pytorch or --framework tensorflow."
-        )
-    result = Adoption(repo, answers=dict(answers), sources=sources)
-    readme = _readme(repo)
+    url = checked_template_url(url_override)
+    answers, sources = _answers(repo, framework, data_pairs)
+    readme = _readme(repo) if badge else None
     if badge and (readme is None or readme.suffix != ".md" or "github_owner" not in answers):
         raise UsageError(
             "--badge needs a README.md and a github.com origin remote (or --data github_owner=...)."
         )
-    with tempfile.TemporaryDirectory(prefix="tutorkit-adopt-") as tmp:
-        render = Path(tmp) / "render"
-        _render(answers, render)
-        write_answers_source(render / ANSWERS_FILE, template_url(url_override), current_tag())
-        added = sorted(p.relative_to(render).as_posix() for p in render.rglob("*") if p.is_file())
-        taken = [path for path in added if os.path.lexists(repo / path)]
-        if taken:
-            raise TutorkitError(
-                f"{repo} already has {', '.join(taken)}, which the template provides: rename or "
-                "remove it, commit, and adopt again; nothing was changed."
-            )
-        result.added = added
-        result.answers = _recorded_answers(render / ANSWERS_FILE)
-        _land(repo, render, added, readme if badge else None, result)
+    result = Adoption(repo, answers=dict(answers), sources=sources)
+    with repo_lock(repo) as folder:
+        recover(repo, folder)  # a killed adopt (or update) is undone first
+        snapshot = Snapshot.take(repo)
+        why = _unfit(repo, snapshot)
+        if why:
+            raise TutorkitError(why + ".")
+        with work_folder(folder) as work:
+            writes = _infrastructure(repo, work, answers, url, result)
+            if readme is not None:
+                writes.append(_badge_write(repo, readme, _badge_line(result.answers)))
+                result.changed.append(readme.name)
+            message = f"Adopt the tutorkit template {current_tag()} (infrastructure only)"
+            commit = commit_of(repo, work, writes, message)
+            land(repo, folder, snapshot, writes, index_lines(repo, writes), commit=commit)
+    result.commit = commit
     return result
 
 
-def _recorded_answers(path: Path) -> dict[str, str]:
-    import yaml
-
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return {str(k): str(v) for k, v in data.items()}
-
-
-def _land(
-    repo: Path, render: Path, added: list[str], readme: Path | None, result: Adoption
-) -> None:
-    """Copy the new files in and commit them; on any failure take them out again."""
-    written: list[Path] = []
-    made: list[Path] = []
-    original_readme = readme.read_bytes() if readme else None
+def _infrastructure(repo: Path, work: Path, answers: dict, url: str, result: Adoption) -> list:
+    """The new files of the infrastructure layout, rendered in ``work``, as writes."""
+    rendered = work / "render"
+    source = unversioned(embedded_template_dir(), work / "template")
     try:
-        for rel in added:
-            target = repo / rel
-            for folder in reversed(target.parents):
-                if not folder.exists():
-                    folder.mkdir()
-                    made.append(folder)
-            with open(target, "xb") as handle:  # never replaces a file
-                handle.write((render / rel).read_bytes())
-            written.append(target)
-        if readme is not None:
-            _add_badge(readme, _badge_line(result.answers))
-            result.changed.append(readme.name)
-        paths = added + result.changed
-        git(repo, "add", "--", *paths)
-        message = f"Adopt the tutorkit template {current_tag()} (infrastructure only)"
-        commit = ("commit", "--quiet", "--no-verify", "-m", message, "--", *paths)
-        if run_git(["-C", str(repo), *commit]).returncode != 0:
-            git(repo, *IDENTITY, *commit)
-        result.commit = git(repo, "rev-parse", "HEAD").strip()
-    except BaseException:
-        git(repo, "reset", "--quiet", "--", *added, check=False)
-        for path in written:
-            path.unlink(missing_ok=True)
-        for folder in reversed(made):
-            with contextlib.suppress(OSError):
-                folder.rmdir()
-        if readme is not None and original_readme is not None:
-            readme.write_bytes(original_readme)
-            git(repo, "reset", "--quiet", "--", readme.name, check=False)
-        raise
+        render(source, rendered, answers)
+    except TutorkitError as exc:
+        raise UsageError(f"{exc}; nothing was changed.") from exc
+    write_answers_source(rendered / ANSWERS_FILE, url, current_tag())
+    files = rendered_files(rendered)
+    taken = sorted(path for path in files if os.path.lexists(repo / path))
+    if taken:
+        raise TutorkitError(
+            f"{repo} already has {', '.join(taken)}, which the template provides: rename or "
+            "remove it, commit, and adopt again; nothing was changed."
+        )
+    result.added = sorted(files)
+    recorded = load_yaml(files[ANSWERS_FILE][0], ANSWERS_FILE) or {}
+    result.answers = {str(k): str(v) for k, v in recorded.items()}
+    return [Write(path, content, executable) for path, (content, executable) in files.items()]
 
 
-def _add_badge(readme: Path, line: str) -> None:
-    """Put the CI badge right under the README's first heading."""
-    lines = readme.read_text(encoding="utf-8").splitlines(keepends=True)
+def _badge_write(repo: Path, readme: Path, line: str) -> Write:
+    """The README with the CI badge right under its first heading, every other byte kept (line
+    endings and encoding included)."""
+    before = readme.read_bytes()
+    newline = "\r\n" if b"\r\n" in before else "\n"
+    lines = before.decode("utf-8", errors="surrogateescape").splitlines(keepends=True)
     at = next((i + 1 for i, text in enumerate(lines) if text.startswith("# ")), 0)
-    lines[at:at] = ["\n", line] if at else [line, "\n"]
-    readme.write_text("".join(lines), encoding="utf-8")
+    if at and not lines[at - 1].endswith(("\n", "\r")):
+        lines[at - 1] += newline
+    lines[at:at] = [newline, line + newline] if at else [line + newline, newline]
+    after = "".join(lines).encode("utf-8", errors="surrogateescape")
+    executable = os.access(readme, os.X_OK)
+    return Write(readme.relative_to(repo).as_posix(), after, executable, digest(before))

@@ -1,44 +1,23 @@
-"""``tutorkit new``: a repo from the embedded template, recorded as the canonical git URL."""
+"""``tutorkit new``: a repo from the embedded template, recorded as the canonical git URL.
+
+The repo is rendered and committed in a staging folder beside DEST and moved into place in one
+rename (``land.place_new_repo``): a failure or a kill leaves DEST as it was.
+"""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import subprocess
-import tempfile
-import warnings
 from pathlib import Path
 
-from tutorkit.errors import TutorkitError, UsageError, one_line
+from tutorkit.errors import TutorkitError, one_line
 from tutorkit.git import commit_everything, git, run_git
+from tutorkit.land import place_new_repo, staging_folder
+from tutorkit.mirror import checked_template_url
+from tutorkit.render import parse_data, render, unversioned
 from tutorkit.repos import ANSWERS_FILE, write_answers_source
-from tutorkit.template import current_tag, embedded_template_dir, template_url
-
-
-def parse_data(pairs: list[str], template_dir: Path) -> dict[str, str]:
-    """``key=value`` answers, refusing keys the template does not ask about."""
-    if not pairs:
-        return {}
-    import yaml
-
-    questions = {
-        k
-        for k in yaml.safe_load((template_dir / "copier.yml").read_text(encoding="utf-8"))
-        if not k.startswith("_")
-    }
-    data: dict[str, str] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        key = key.strip()
-        if not sep or not key:
-            raise UsageError(f'The answer "{pair}" is not of the form key=value.')
-        if key not in questions:
-            raise UsageError(
-                f'The template asks no question "{key}": use one of {", ".join(sorted(questions))}.'
-            )
-        data[key] = value
-    return data
+from tutorkit.template import current_tag, embedded_template_dir
 
 
 def github_user() -> str | None:
@@ -68,20 +47,6 @@ def init_git_repo(repo: Path, branch: str, tag: str) -> None:
     commit_everything(repo, f"Create from tutorkit {tag}")
 
 
-def _unversioned(template_dir: Path, scratch: Path) -> Path:
-    """The template as a plain folder.
-
-    In a source checkout the template is a git repo's root, which Copier would clone at HEAD
-    with uncommitted changes on top; a plain copy renders what this install ships, faster.
-    """
-    if not (template_dir / ".git").exists():
-        return template_dir
-    scratch.mkdir()
-    shutil.copy2(template_dir / "copier.yml", scratch / "copier.yml")
-    shutil.copytree(template_dir / "templates", scratch / "templates")
-    return scratch
-
-
 def _existing_ancestor(target: Path) -> Path:
     """The nearest folder above ``target`` that exists, once it is sure ``target`` can be made
     there: not under a file, and in a folder this user may write to."""
@@ -96,6 +61,22 @@ def _existing_ancestor(target: Path) -> Path:
             "choose a folder you can write to."
         )
     return ancestor
+
+
+def offered_defaults(target: Path, given: dict[str, str]) -> dict[str, str]:
+    """Defaults this machine knows better than the template: the GitHub owner (``github_user``),
+    the repository's name (DEST's folder name) and the author (git's ``user.name``)."""
+    from tutorkit.github import NAME
+
+    offered = {}
+    if "github_owner" not in given and (owner := github_user()):
+        offered["github_owner"] = owner
+    if "repo_name" not in given and NAME.match(target.name) and target.name not in (".", ".."):
+        offered["repo_name"] = target.name
+    author = run_git(["config", "--get", "user.name"]).stdout.strip()
+    if "author_name" not in given and author and author.isprintable():
+        offered["author_name"] = author
+    return offered
 
 
 def create(
@@ -114,61 +95,27 @@ def create(
         ancestor = _existing_ancestor(target)
     except OSError as exc:
         raise _cannot_create(target, exc) from exc
+    url, tag = checked_template_url(url_override), current_tag()
     template_dir = embedded_template_dir()
     data = parse_data(list(data_pairs), template_dir)
     if framework:
         data["framework"] = framework
-    # Offered as the default answer (asked, or taken with --defaults); an explicit answer wins.
-    owner = None if "github_owner" in data else github_user()
-    url, tag = template_url(url_override), current_tag()
-
-    import copier
-    from copier.errors import CopierError
-
-    # Render next to the destination (same filesystem, so the final move is a rename).
+    # Offered as default answers (asked, or taken with --defaults); an explicit answer wins.
+    offered = offered_defaults(target, data)
     try:
-        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.tutorkit-", dir=ancestor))
+        with staging_folder(ancestor, target.name) as staging:
+            work = staging / "repo"
+            source = unversioned(template_dir, staging / "template")
+            try:
+                worker = render(source, work, data, defaults=defaults, user_defaults=offered)
+            except TutorkitError as exc:
+                raise type(exc)(f"{exc}; nothing was written.") from exc
+            write_answers_source(work / ANSWERS_FILE, url, tag)
+            branch = str(worker.answers.combined.get("default_branch") or "main")
+            init_git_repo(work, branch, tag)
+            place_new_repo(work, target)
     except OSError as exc:
         raise _cannot_create(target, exc) from exc
-    try:
-        work = staging / "repo"
-        source = _unversioned(template_dir, staging / "template")
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                worker = copier.run_copy(
-                    str(source),
-                    work,
-                    data=data,
-                    user_defaults={"github_owner": owner} if owner else {},
-                    defaults=defaults,
-                    quiet=True,
-                    unsafe=False,
-                )
-        except (ValueError, TypeError) as exc:  # an answer the template's validators refuse
-            message = one_line(exc).rstrip(".")
-            raise UsageError(f"{message}; nothing was written.") from exc
-        except CopierError as exc:
-            message = one_line(exc).rstrip(".")
-            raise TutorkitError(f"{message}; nothing was written.") from exc
-        write_answers_source(work / ANSWERS_FILE, url, tag)
-        branch = str(worker.answers.combined.get("default_branch") or "main")
-        init_git_repo(work, branch, tag)
-        made: list[Path] = []  # the folders above target that this run creates
-        try:
-            made = [p for p in reversed(target.parents) if not p.exists()]
-            for folder in made:
-                folder.mkdir()
-            if target.exists():
-                target.rmdir()
-            shutil.move(str(work), str(target))
-        except OSError as exc:
-            for folder in reversed(made):
-                with contextlib.suppress(OSError):
-                    folder.rmdir()
-            raise _cannot_create(target, exc) from exc
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return target
 
 

@@ -4,6 +4,12 @@ Git never prompts (``GIT_TERMINAL_PROMPT=0``), a missing git is one sentence ins
 traceback, and a failure keeps git's whole reason (folded onto one line), not only its last line.
 Data from a repo or the command line is passed after ``--`` or validated before it reaches git,
 so it never becomes an option.
+
+A repo is untrusted (docs/guarantees.md): git runs with hooks and the file-system monitor turned
+off (``core.hooksPath``, ``core.fsmonitor``: both run commands a repo's configuration names) and
+with the ``ext::`` transport refused, and without the repository variables a caller may have
+inherited (``GIT_DIR``, ``GIT_WORK_TREE``, ``GIT_INDEX_FILE``, … from a git hook): the repo a
+command works on is the one tutorkit names, never another.
 """
 
 from __future__ import annotations
@@ -15,15 +21,42 @@ from pathlib import Path
 from tutorkit.errors import TutorkitError, one_line
 
 IDENTITY = ("-c", "user.name=tutorkit", "-c", "user.email=tutorkit@localhost")
+# What `git rev-parse --local-env-vars` lists: variables that point git at another repository.
+REPOSITORY_VARIABLES = (
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_CONFIG", "GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT",
+    "GIT_OBJECT_DIRECTORY", "GIT_DIR", "GIT_WORK_TREE", "GIT_IMPLICIT_WORK_TREE", "GIT_GRAFT_FILE",
+    "GIT_INDEX_FILE", "GIT_NO_REPLACE_OBJECTS", "GIT_REPLACE_REF_BASE", "GIT_PREFIX",
+    "GIT_INTERNAL_SUPER_PREFIX", "GIT_SHALLOW_FILE", "GIT_COMMON_DIR",
+)  # fmt: skip
+HARDENED = (
+    "-c", "core.hooksPath=/dev/null",
+    "-c", "core.fsmonitor=false",
+    "-c", "protocol.ext.allow=never",
+)  # fmt: skip
+# A git operation that a person is in the middle of: (file in the git dir, its name for people).
+IN_PROGRESS = (
+    ("rebase-merge", "a rebase"), ("rebase-apply", "a rebase or git am"),
+    ("MERGE_HEAD", "a merge"), ("CHERRY_PICK_HEAD", "a cherry-pick"),
+    ("REVERT_HEAD", "a revert"), ("BISECT_LOG", "a bisect"),
+)  # fmt: skip
+
+
+def clean_environment(env: dict[str, str] | os._Environ) -> dict[str, str]:
+    """``env`` without the variables that would point git at another repository."""
+    return {k: v for k, v in env.items() if k not in REPOSITORY_VARIABLES}
 
 
 def run_git(args: list[str], **kwargs) -> subprocess.CompletedProcess:
-    """``git ARGS`` without prompts; a missing git is a TutorkitError, not a traceback."""
-    env = kwargs.pop("env", None) or os.environ
-    kwargs["env"] = {**env, "GIT_TERMINAL_PROMPT": "0"}
+    """``git ARGS`` without prompts; a missing git is a TutorkitError, not a traceback.
+
+    ``env``, when given, is used as it is (``GIT_INDEX_FILE`` for a temporary index); otherwise
+    the environment is this process's without the repository variables.
+    """
+    env = kwargs.pop("env", None)
+    kwargs["env"] = {**(env or clean_environment(os.environ)), "GIT_TERMINAL_PROMPT": "0"}
     kwargs.setdefault("text", True)
     try:
-        return subprocess.run(["git", *args], capture_output=True, check=False, **kwargs)
+        return subprocess.run(["git", *HARDENED, *args], capture_output=True, check=False, **kwargs)
     except FileNotFoundError as exc:
         raise TutorkitError(
             "git is not installed (or not on PATH): install git and retry."
@@ -66,6 +99,17 @@ def is_git_root(repo: Path) -> bool:
     """Whether ``repo`` is the top of a git work tree."""
     proc = run_git(["-C", str(repo), "rev-parse", "--show-toplevel"])
     return proc.returncode == 0 and Path(proc.stdout.strip()).resolve() == repo.resolve()
+
+
+def git_dir(repo: Path) -> Path:
+    """The repo's git folder (``.git``, or elsewhere for a linked worktree)."""
+    return Path(git(repo, "rev-parse", "--absolute-git-dir").strip())
+
+
+def operation_in_progress(repo: Path) -> str:
+    """The git operation the repo is in the middle of ("a rebase", …; "" when none)."""
+    folder = git_dir(repo)
+    return next((what for name, what in IN_PROGRESS if (folder / name).exists()), "")
 
 
 def valid_branch_name(name: str) -> bool:

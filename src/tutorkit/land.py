@@ -1,6 +1,11 @@
-"""Landing an update in the author's working tree: all of it, or none of it.
+"""The one room that writes to an author's repo: all of it, or none of it, and only inside it.
 
-The update is computed elsewhere (renders in a work folder under ``.git/tutorkit/``); only when
+Every write tutorkit makes to a repo (``update`` in place or on a branch, ``adopt``, ``new``)
+goes through here. Its path gate (``gate``) refuses, naming the path, any write that would land
+outside the repo, under ``.git``, or through a symbolic link (a committed
+``.github/workflows -> /elsewhere`` included), whatever a template renders.
+
+The change is computed elsewhere (renders in a work folder under ``.git/tutorkit/``); only when
 it is complete does anything here touch the working tree, in one short critical section:
 
 1. *Lock.* One update per repo at a time: an exclusive ``flock`` on ``.git/tutorkit/lock``,
@@ -10,7 +15,10 @@ it is complete does anything here touch the working tree, in one short critical 
 3. *Journal.* The new files are staged next to the journal, then each target is moved aside
    (a rename), compared with what was read when the update began, and replaced by a hard link
    to its new version (``link`` never overwrites: a file that appears meanwhile is not lost).
-   A difference anywhere undoes every step taken.
+   A difference anywhere undoes every step taken. With ``commit`` (adopt), the commit object is
+   made beforehand and the branch moves to it last, atomically (``git update-ref`` with the old
+   value). Removing the journal is the commit point: from then on the change stands, whatever
+   fails after it (a full disk included).
 4. *Interrupts.* Ctrl-C, SIGTERM and SIGHUP arriving during the critical section are held back
    until it ends. SIGKILL cannot be held back: the journal stays, and the next tutorkit command
    that locks the repo undoes the half-landed update (``recover``), so the repo is as it was.
@@ -32,8 +40,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tutorkit.errors import TutorkitError
-from tutorkit.git import git
+from tutorkit.git import IDENTITY, clean_environment, git, git_dir, hash_object, run_git
 from tutorkit.mirror import sweep_stale
+from tutorkit.untrusted import printable
 
 TXN = "txn"
 FAULT_ENV = "TUTORKIT_FAULT"  # fault injection for the tests: see fault()
@@ -48,6 +57,44 @@ class RepoBusy(TutorkitError):
 
 class RepoChanged(TutorkitError):
     """The repo changed while the update was being computed: nothing was written."""
+
+
+class UnsafePath(TutorkitError):
+    """A write that would land outside the repo, under ``.git`` or through a symbolic link."""
+
+
+def gate(repo: Path, rel: str, head: dict[str, tuple[str, str]] | None = None) -> Path:
+    """Where ``rel`` is written in ``repo``, or ``UnsafePath`` naming it.
+
+    ``rel`` must be a plain relative path (no ``..``, no empty or control-character parts) that
+    names nothing under ``.git`` (any case), and no folder above it may be a symbolic link or a
+    file: in the working tree, or, with ``head`` (``git.head_files``), in the commit a branch
+    is made from.
+    """
+    shown = printable(rel)
+    parts = rel.split("/")
+    if not rel or rel.startswith("/") or any(p in ("", ".", "..") for p in parts):
+        raise UnsafePath(f"{shown} is not a relative path inside the repo: nothing was written")
+    if printable(rel) != rel:
+        raise UnsafePath(f"{shown} has control characters in its name: nothing was written")
+    if any(p.casefold() == ".git" for p in parts):
+        raise UnsafePath(f"{shown} is under .git, where tutorkit never writes: nothing was written")
+    for depth in range(1, len(parts)):
+        above = "/".join(parts[:depth])
+        if head is not None and above in head:
+            kind = "a symbolic link" if head[above][0] == "120000" else "a file"
+            raise UnsafePath(
+                f"{shown} would be written through {printable(above)}, {kind} in the repo: "
+                "nothing was written"
+            )
+        folder = repo / above
+        if folder.is_symlink() or (os.path.lexists(folder) and not folder.is_dir()):
+            kind = "a symbolic link" if folder.is_symlink() else "a file"
+            raise UnsafePath(
+                f"{shown} would be written through {printable(above)}, {kind} in the repo: "
+                "nothing was written"
+            )
+    return repo / rel
 
 
 def fault(point: str, step: int = 0) -> None:
@@ -66,10 +113,6 @@ def fault(point: str, step: int = 0) -> None:
         time.sleep(float(value))
     elif point == "kill-while-landing" and step == int(value):
         os.kill(os.getpid(), signal.SIGKILL)
-
-
-def git_dir(repo: Path) -> Path:
-    return Path(git(repo, "rev-parse", "--absolute-git-dir").strip())
 
 
 def state_dir(repo: Path) -> Path:
@@ -163,6 +206,10 @@ class Snapshot:
                     "update again"
                 )
 
+    def uncommitted(self) -> list[str]:
+        """Every path ``git status`` reported, untracked files included."""
+        return [entry[3:] for entry in self.status.split("\0") if len(entry) > 3]
+
 
 @dataclass
 class Write:
@@ -236,7 +283,7 @@ def _place(staged: Path, target: Path) -> None:
 def _apply(repo: Path, journal: Journal, data: dict, writes: list[Write]) -> None:
     for i, write in enumerate(writes):
         fault("kill-while-landing", i)
-        target = repo / write.path
+        target = gate(repo, write.path)
         old = journal.root / "old" / str(i)
         if write.expected is None:
             if os.path.lexists(target):
@@ -289,7 +336,7 @@ def _undo(repo: Path, journal: Journal, data: dict) -> list[str]:
     for folder in reversed(data.get("made_dirs", [])):
         with contextlib.suppress(OSError):
             Path(folder).rmdir()
-    if data.get("state") == "index":
+    if data.get("state") in ("index", "ref"):
         git(repo, "update-index", "--index-info", input=data["index_before"], check=False)
     return kept_aside
 
@@ -301,16 +348,21 @@ def land(
     writes: list[Write],
     index_info: str = "",
     on_landed=None,
+    commit: str = "",
 ) -> None:
     """Carry out ``writes`` (and the index entries ``index_info``) all at once, or not at all.
 
-    ``on_landed.landed`` is set inside the critical section, so an interrupt held back until its
-    end still finds the update recorded as written.
+    With ``commit`` (made by ``commit_of`` from the snapshot's HEAD and the same writes), the
+    current branch moves to it last. ``on_landed.landed`` is set inside the critical section,
+    so an interrupt held back until its end still finds the change recorded as written.
     """
+    for write in writes:
+        gate(repo, write.path)
     journal = Journal(folder)
     paths = [w.path for w in writes]
     index_before = _index_entries(repo, paths) if index_info else ""
     data = journal.prepare(repo, writes, index_before)
+    data["commit"], data["head_before"] = commit, snapshot.head
     fault("pause-before-land")
     try:
         with deferred_signals():
@@ -323,16 +375,61 @@ def land(
                     data["state"] = "index"
                     journal._save(data)
                     git(repo, "update-index", "--index-info", input=index_info)
+                if commit:
+                    data["state"] = "ref"
+                    journal._save(data)
+                    fault("kill-before-ref")
+                    git(repo, "update-ref", "-m", "tutorkit", "HEAD", commit, snapshot.head)
             except BaseException:
                 _undo(repo, journal, data)
                 raise
-            data["state"] = "landed"
-            journal._save(data)
-            _remove_empty_folders(repo, [w.path for w in writes if w.content is None])
+            journal.file.unlink()  # the commit point: from here on the change stands
             if on_landed is not None:
                 on_landed.landed = True
+            _remove_empty_folders(repo, [w.path for w in writes if w.content is None])
     finally:
         shutil.rmtree(journal.root, ignore_errors=True)
+
+
+def index_lines(repo: Path, writes: list[Write]) -> str:
+    """``git update-index --index-info`` lines that stage ``writes`` (a removal: mode 0)."""
+    lines = []
+    for write in writes:
+        if write.content is None:
+            lines.append(f"0 {'0' * 40}\t{write.path}")
+        else:
+            sha = hash_object(repo, write.content)
+            lines.append(f"{mode(write.executable)} {sha}\t{write.path}")
+    return "\n".join(lines) + "\n" if lines else ""
+
+
+def mode(executable: bool) -> str:
+    """A file's mode as git's index writes it."""
+    return "100755" if executable else "100644"
+
+
+def commit_of(repo: Path, work: Path, writes: list[Write], message: str) -> str:
+    """A commit object: HEAD plus ``writes``, made in a temporary index (no ref, no working tree
+    or index of the repo changes). Refuses writes that ``gate`` refuses in HEAD's tree."""
+    from tutorkit.git import head_files
+
+    head_entries = head_files(repo)
+    for write in writes:
+        gate(repo, write.path, head=head_entries)
+    env = {**clean_environment(os.environ), "GIT_INDEX_FILE": str(work / "commit-index")}
+    git(repo, "read-tree", "HEAD", env=env)
+    lines = index_lines(repo, writes)
+    if lines:
+        git(repo, "update-index", "--index-info", input=lines, env=env)
+    tree = git(repo, "write-tree", env=env).strip()
+    head = git(repo, "rev-parse", "--verify", "HEAD").strip()
+    args = ["-C", str(repo), "commit-tree", tree, "-p", head, "-m", message]
+    proc = run_git(args)
+    if proc.returncode != 0:  # no user.name/user.email configured
+        proc = run_git([*IDENTITY, *args])
+    if proc.returncode != 0:
+        raise TutorkitError(f"git commit-tree failed in {repo}: {proc.stderr.strip()}")
+    return proc.stdout.strip()
 
 
 def _remove_empty_folders(repo: Path, removed: list[str]) -> None:
@@ -355,7 +452,9 @@ def recover(repo: Path, folder: Path) -> str:
         shutil.rmtree(journal.root, ignore_errors=True)
         return ""
     note = ""
-    if data.get("state") in ("landing", "index"):
+    if data.get("state") == "ref" and _head(repo) == data.get("commit"):
+        pass  # killed after the branch moved: the change stands, only the journal is left
+    elif data.get("state") in ("landing", "index", "ref"):
         aside = _undo(repo, journal, data)
         note = "an update that was killed while it wrote its files was undone"
         if aside:
@@ -364,22 +463,32 @@ def recover(repo: Path, folder: Path) -> str:
     return note
 
 
-def _state_dir_here(repo: Path) -> Path:
-    """``.git/tutorkit`` without asking git (a linked worktree keeps it elsewhere: there the
-    update itself recovers, under the lock, through ``state_dir``)."""
-    return repo / ".git" / "tutorkit"
+def _head(repo: Path) -> str:
+    return git(repo, "rev-parse", "--verify", "--quiet", "HEAD", check=False).strip()
+
+
+def _journal_here(repo: Path) -> tuple[Path, dict | None]:
+    """The repo's ``.git/tutorkit`` (wherever git keeps it: a linked worktree's is elsewhere) and
+    the journal a killed landing left there (None when there is none)."""
+    folder = repo / ".git" / "tutorkit"
+    if not (repo / ".git").is_dir():  # a linked worktree or a submodule: ask git where it is
+        try:
+            folder = state_dir(repo)
+        except (TutorkitError, OSError):
+            return folder, None
+    data = Journal(folder).load() if (folder / TXN).is_dir() else None
+    return folder, data
 
 
 def interrupted_landing(repo: Path) -> bool:
-    """Whether a journal says an update was killed while it wrote this repo's files."""
-    folder = _state_dir_here(repo)
-    data = Journal(folder).load() if (folder / TXN).is_dir() else None
-    return data is not None and data.get("state") in ("landing", "index")
+    """Whether a journal says a landing was killed while it wrote this repo's files."""
+    _folder, data = _journal_here(repo)
+    return data is not None and data.get("state") in ("landing", "index", "ref")
 
 
 def leftovers(repo: Path) -> bool:
     """Whether a killed run left a journal or a work folder in this repo's ``.git/tutorkit``."""
-    folder = _state_dir_here(repo)
+    folder, _data = _journal_here(repo)
     return folder.is_dir() and any(
         p.name == TXN or p.name.startswith("work-") for p in folder.iterdir()
     )
@@ -407,3 +516,38 @@ def _index_entries(repo: Path, paths: list[str]) -> str:
             mode, sha, stage = meta.split()
             lines.append(f"{mode} {sha} {stage}\t{path}")
     return "\n".join(lines) + "\n"
+
+
+@contextlib.contextmanager
+def staging_folder(parent: Path, name: str) -> Iterator[Path]:
+    """A scratch folder in ``parent`` (the same file system as the repo to be made there, so it
+    moves into place by a rename), removed afterwards, or by the next run after a kill."""
+    prefix = f".{name}.tutorkit-"
+    sweep_stale(parent, prefix)
+    path = Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=parent))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def place_new_repo(work: Path, target: Path) -> None:
+    """Move the finished repo ``work`` to ``target`` (absent or an empty folder) in one rename,
+    making the folders above it; on failure the folders made are removed and ``target`` is as
+    it was. A kill leaves ``target`` as it was too (the staging folder is swept next time)."""
+    made = [p for p in reversed(target.parents) if not p.exists()]
+    emptied = target.is_dir() and not target.is_symlink()
+    try:
+        for folder in made:
+            folder.mkdir()
+        fault("kill-while-landing", 0)
+        if emptied:
+            target.rmdir()  # empty, checked by the caller; rename cannot replace a folder
+        os.rename(work, target)
+    except BaseException:
+        if emptied and not os.path.lexists(target):
+            target.mkdir()
+        for folder in reversed(made):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise

@@ -21,14 +21,13 @@ from __future__ import annotations
 import difflib
 import enum
 import hashlib
-import json
-import subprocess
 import tempfile
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
+from tutorkit.git import run_git
+from tutorkit.untrusted import UntrustedInput, load_json, load_yaml_all
 
 LABELS = ("before updating", "last update", "after updating")  # ours, base, theirs (as Copier)
 STRUCTURED = {".json": "JSON", ".ipynb": "JSON", ".toml": "TOML", ".yaml": "YAML", ".yml": "YAML"}
@@ -108,12 +107,12 @@ def parse_error(path: str, content: bytes) -> str:
     kind = STRUCTURED.get(Path(path).suffix)
     try:
         if kind == "JSON":
-            json.loads(content)
+            load_json(content, path)
         elif kind == "TOML":
             tomllib.loads(content.decode("utf-8"))
         elif kind == "YAML":
-            list(yaml.safe_load_all(content))
-    except (ValueError, UnicodeDecodeError, yaml.YAMLError):
+            load_yaml_all(content, path)
+    except (UntrustedInput, ValueError, UnicodeDecodeError):
         return f"not valid {kind}"
     return ""
 
@@ -140,9 +139,7 @@ def merge_text(base: bytes, ours: bytes, theirs: bytes) -> tuple[bytes, int]:
             path.write_bytes(content)
             paths.append(str(path))
         labels = [arg for label in LABELS for arg in ("-L", label)]
-        done = subprocess.run(
-            ["git", "merge-file", "-p", *labels, "--", *paths], capture_output=True, check=False
-        )
+        done = run_git(["merge-file", "-p", *labels, "--", *paths], text=False)
     if done.returncode < 0 or done.returncode > 127:
         raise RuntimeError(f"git merge-file failed: {done.stderr.decode(errors='replace')}")
     return done.stdout, done.returncode

@@ -22,10 +22,13 @@ import re
 import shutil
 import tarfile
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
-from tutorkit.errors import TutorkitError
+from tutorkit.errors import TutorkitError, UsageError
 from tutorkit.git import reason, run_git
+from tutorkit.template import TEMPLATE_URL_ENV, template_url
 
 CACHE_ENV = "TUTORKIT_CACHE_DIR"
 SHORTCUT = re.compile(r"^(gh|gl):/*(\S+?)(\.git)?/*$")  # Copier's gh:owner/repo, gl:…
@@ -40,6 +43,8 @@ ACCEPTED = re.compile(
     r"|/\S*)$"
 )
 SOURCE_FORMS = "https://, ssh://, git@host:path, git://, file:// or an absolute path"
+MAX_URL = 2048  # characters: a longer _src_path is refused before it reaches a command line
+T = TypeVar("T")
 
 
 def expand_shortcut(src: str) -> str | None:
@@ -56,6 +61,10 @@ def git_url(src: object) -> str:
     """
     if not isinstance(src, str) or not src:
         raise TutorkitError("the answers file names no template (_src_path)")
+    if len(src) > MAX_URL:
+        raise TutorkitError(
+            f"_src_path is {len(src):,} characters long, not a template URL tutorkit accepts"
+        )
     if src.startswith("-") or re.search(r"[\s\x00-\x1f\x7f]", src):
         raise TutorkitError(f"_src_path {src!r} is not a git URL: refusing to pass it to git")
     url = expand_shortcut(src.removeprefix("git+")) or src.removeprefix("git+")
@@ -63,6 +72,18 @@ def git_url(src: object) -> str:
         raise TutorkitError(
             f"_src_path {src!r} is not a template URL tutorkit accepts ({SOURCE_FORMS})"
         )
+    return url
+
+
+def checked_template_url(override: str | None = None) -> str:
+    """The template URL that ``new`` and ``adopt`` record (``template.template_url``), refused
+    with one sentence when it is not a git URL tutorkit accepts (``git_url``)."""
+    url = template_url(override)
+    try:
+        git_url(url)
+    except TutorkitError as exc:
+        where = "--template-url" if override else f"${TEMPLATE_URL_ENV}"
+        raise UsageError(f"{where}: {exc}.") from None
     return url
 
 
@@ -107,6 +128,45 @@ def sweep_stale(folder: Path, prefix: str) -> None:
             shutil.rmtree(path, ignore_errors=True)
 
 
+def remote_tags(url: str) -> list[str]:
+    """Every tag of the template repository at ``url`` (one ``git ls-remote``)."""
+    proc = run_git(["ls-remote", "--tags", "--refs", "--", git_url(url)])
+    if proc.returncode != 0:
+        raise TutorkitError(f"Cannot list the tags of the template {url}: {reason(proc)}.")
+    return [
+        line.split("refs/tags/", 1)[1] for line in proc.stdout.splitlines() if "refs/tags/" in line
+    ]
+
+
+def per_template(urls: set[str], work: Callable[[str], T]) -> dict[str, T | TutorkitError]:
+    """``work(url)`` for every template URL, several at a time (network round trips); a
+    TutorkitError it raises is kept as that URL's value."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def result_or_error(url: str) -> T | TutorkitError:
+        try:
+            return work(url)
+        except TutorkitError as exc:
+            return exc
+
+    ordered = sorted(urls)
+    with ThreadPoolExecutor(max_workers=min(8, max(1, len(ordered)))) as pool:
+        return dict(zip(ordered, pool.map(result_or_error, ordered), strict=True))
+
+
+def tags_of_templates(urls: set[str]) -> dict[str, list[str] | TutorkitError]:
+    """The tags of each template URL (one ``git ls-remote`` each, in parallel)."""
+    return per_template(urls, remote_tags)
+
+
+def _unwritable(root: Path, exc: OSError) -> TutorkitError:
+    why = (exc.strerror or str(exc)).lower()
+    return TutorkitError(
+        f"the template cache {root} cannot be used ({why}): set ${CACHE_ENV} to a folder you "
+        "can write to"
+    )
+
+
 class Mirror:
     """A local bare mirror of one template repository, and its trees at given tags."""
 
@@ -126,6 +186,12 @@ class Mirror:
 
     def fetch(self) -> None:
         """Bring every tag and branch of the template into the mirror (one network round trip)."""
+        try:
+            self._fetch()
+        except OSError as exc:
+            raise _unwritable(self.root, exc) from None
+
+    def _fetch(self) -> None:
         with locked(self.path.with_suffix(".lock")):
             if not (self.path / "HEAD").is_file():
                 shutil.rmtree(self.path, ignore_errors=True)
@@ -161,6 +227,12 @@ class Mirror:
 
     def tree(self, tag: str) -> Path:
         """The template as it is at ``tag``, extracted once into the cache (read-only use)."""
+        try:
+            return self._tree(tag)
+        except OSError as exc:
+            raise _unwritable(self.root, exc) from None
+
+    def _tree(self, tag: str) -> Path:
         commit = self.commit(tag)
         if not commit:
             raise TutorkitError(f"the template {self.src} has no tag {tag}")
@@ -197,7 +269,6 @@ class Templates:
 
     def fetch(self, urls: set[str]) -> dict[str, list[str] | TutorkitError]:
         """Fetch every URL once (several at a time); each URL's tags, or why it has none."""
-        from tutorkit.template import per_template
 
         def fetched(url: str) -> Mirror:
             mirror = Mirror(url, self.root)

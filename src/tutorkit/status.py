@@ -6,8 +6,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tutorkit.mirror import tags_of_templates
 from tutorkit.plan import State, choose_targets, read_plans
-from tutorkit.template import tags_of_templates
 
 if TYPE_CHECKING:
     from tutorkit.github import Client, GitHubHealth

@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
 
 from tutorkit import __version__
 from tutorkit.errors import TutorkitError
-from tutorkit.git import reason, run_git
-
-T = TypeVar("T")
 
 # The canonical addresses, defined here once (pyproject.toml's [project.urls], mkdocs.yml and the
 # README repeat them; tests/project/test_release.py checks that they agree).
@@ -72,42 +67,9 @@ def parse_version(tag: str):
         return None
 
 
-def remote_tags(url: str) -> list[str]:
-    """Every tag of the template repository at ``url`` (one ``git ls-remote``)."""
-    from tutorkit.mirror import git_url
-
-    proc = run_git(["ls-remote", "--tags", "--refs", "--", git_url(url)])
-    if proc.returncode != 0:
-        raise TutorkitError(f"Cannot list the tags of the template {url}: {reason(proc)}.")
-    return [
-        line.split("refs/tags/", 1)[1] for line in proc.stdout.splitlines() if "refs/tags/" in line
-    ]
-
-
 def latest_tag(tags: list[str], include_prereleases: bool = False) -> str | None:
     """The highest PEP 440 tag, ignoring pre-releases unless asked."""
     versioned = [(v, t) for t in tags if (v := parse_version(t)) is not None]
     if not include_prereleases:
         versioned = [(v, t) for v, t in versioned if not v.is_prerelease]
     return max(versioned)[1] if versioned else None
-
-
-def per_template(urls: set[str], work: Callable[[str], T]) -> dict[str, T | TutorkitError]:
-    """``work(url)`` for every template URL, several at a time (network round trips); a
-    TutorkitError it raises is kept as that URL's value."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    def result_or_error(url: str) -> T | TutorkitError:
-        try:
-            return work(url)
-        except TutorkitError as exc:
-            return exc
-
-    ordered = sorted(urls)
-    with ThreadPoolExecutor(max_workers=min(8, max(1, len(ordered)))) as pool:
-        return dict(zip(ordered, pool.map(result_or_error, ordered), strict=True))
-
-
-def tags_of_templates(urls: set[str]) -> dict[str, list[str] | TutorkitError]:
-    """The tags of each template URL (one ``git ls-remote`` each, in parallel)."""
-    return per_template(urls, remote_tags)

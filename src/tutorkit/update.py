@@ -26,30 +26,35 @@ from pathlib import Path
 from tutorkit.errors import TutorkitError, one_line
 from tutorkit.fleet import Interrupted
 from tutorkit.git import (
-    IDENTITY,
     git,
     hash_object,
     head_files,
     is_git_root,
+    operation_in_progress,
     read_blobs,
     run_git,
-    uncommitted,
 )
 from tutorkit.land import (
     RepoBusy,
     RepoChanged,
     Snapshot,
+    UnsafePath,
     Write,
+    commit_of,
     deferred_signals,
+    gate,
     interrupted_landing,
     land,
+    mode,
     recover,
     repo_lock,
     work_folder,
 )
 from tutorkit.merge import Change, Context, FileUpdate, Version, classify, digest
 from tutorkit.plan import RepoPlan, State
+from tutorkit.render import owned_matcher, render, rendered_files
 from tutorkit.repos import ANSWERS_FILE, read_answers, write_answers_source
+from tutorkit.untrusted import UntrustedInput
 
 STALE_MARKERS = ("<<<<<<< before updating", ">>>>>>> after updating")
 
@@ -158,7 +163,7 @@ def update_repo(plan: RepoPlan, options: Options, trees: Trees) -> UpdateResult:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 _update(plan, options, trees, result)
-        except (RepoBusy, RepoChanged) as exc:
+        except (RepoBusy, RepoChanged, UnsafePath, UntrustedInput) as exc:
             _refuse(result, str(exc))
         except Exception as exc:  # noqa: BLE001  (one repo's failure must not stop the fleet)
             result.outcome = Outcome.FAILED
@@ -204,10 +209,10 @@ def _update(plan: RepoPlan, options: Options, trees: Trees, result: UpdateResult
         note = recover(repo, folder)
         if note:
             result.notes.append(note)
-        why = _unfit(repo, options)
+        snapshot = Snapshot.take(repo)
+        why = _unfit(repo, options, snapshot)
         if why:
             return _refuse(result, why)
-        snapshot = Snapshot.take(repo)
         with work_folder(folder) as work:
             result.files = compute(repo, plan, work, trees, from_head=bool(options.branch))
             result.notes += _package_notes(repo, plan, result.files)
@@ -247,12 +252,15 @@ def _before_locking(plan: RepoPlan, options: Options, result: UpdateResult) -> U
     return None
 
 
-def _unfit(repo: Path, options: Options) -> str:
+def _unfit(repo: Path, options: Options, snapshot: Snapshot) -> str:
     """Why the repo, as it is now, cannot take an update ("" when it can)."""
-    if not options.branch:
-        dirty = _uncommitted(repo)
-        if dirty:
-            return f"uncommitted changes in {dirty} (commit or stash them first)"
+    operation = operation_in_progress(repo)
+    if operation:
+        return f"it is in the middle of {operation}: finish or abort it first"
+    dirty = snapshot.uncommitted()
+    if dirty and not options.branch:
+        shown = ", ".join(dirty[:3]) + (f" and {len(dirty) - 3} more" if len(dirty) > 3 else "")
+        return f"uncommitted changes in {shown} (commit or stash them first)"
     stale = _stale_markers(repo)
     if stale:
         return (
@@ -260,13 +268,6 @@ def _unfit(repo: Path, options: Options) -> str:
             "commit, and update again"
         )
     return ""
-
-
-def _uncommitted(repo: Path) -> str:
-    entries = uncommitted(repo)
-    if not entries:
-        return ""
-    return ", ".join(entries[:3]) + (f" and {len(entries) - 3} more" if len(entries) > 3 else "")
 
 
 def _stale_markers(repo: Path) -> str:
@@ -277,94 +278,65 @@ def _stale_markers(repo: Path) -> str:
     return found[0] if found else ""
 
 
-@contextlib.contextmanager
-def _without_git_probes():
-    """Copier, rendering a plain folder into a scratch folder, need not ask git anything.
-
-    For every file it writes, Copier runs ``git config core.fileMode`` in the destination (to
-    sync executable bits into a git index), and for a template folder that is not a git repo it
-    runs ``git init`` + ``git bundle verify`` in a temporary folder. Neither applies to a render
-    from an extracted template into ``.git/tutorkit/work-*``; skipping them makes a render about
-    a third faster. Where Copier's internals differ (another version), nothing is changed.
-    """
-    import copier._main
-    import copier._template
-
-    modules = [m for m in (copier._main, copier._template) if hasattr(m, "is_git_available")]
-    saved = [m.is_git_available for m in modules]
-    for module in modules:
-        module.is_git_available = lambda: False
-    try:
-        yield
-    finally:
-        for module, original in zip(modules, saved, strict=True):
-            module.is_git_available = original
+Ours = tuple[dict[str, Version], set[str], dict[str, str]]  # files, tracked paths, refusals
 
 
-def render(tree: Path, data: dict, dest: Path) -> None:
-    """The template in ``tree`` rendered with ``data`` (answers) into ``dest``."""
-    import copier
-
-    with _without_git_probes():
-        copier.run_copy(
-            str(tree), dest, data=data, defaults=True, quiet=True, overwrite=True, unsafe=False
-        )
-
-
-def _files(root: Path) -> dict[str, Version]:
-    found = {}
-    for dirpath, _dirs, names in os.walk(root):
-        for name in names:
-            path = Path(dirpath, name)
-            rel = path.relative_to(root).as_posix()
-            found[rel] = Version(path.read_bytes(), os.access(path, os.X_OK))
-    return found
-
-
-def _owned_matcher(tree: Path, data: dict) -> Callable[[str], bool]:
-    """Whether a path is the author's once created (the template's ``_skip_if_exists``)."""
-    import jinja2
-    import yaml
-    from pathspec import PathSpec
-
-    config = yaml.safe_load((tree / "copier.yml").read_text(encoding="utf-8")) or {}
-    patterns = config.get("_skip_if_exists") or []
-    env = jinja2.Environment(undefined=jinja2.StrictUndefined)
-    rendered = []
-    for pattern in patterns if isinstance(patterns, list) else [patterns]:
-        try:
-            rendered.append(env.from_string(str(pattern)).render(**data))
-        except jinja2.TemplateError:
-            rendered.append(str(pattern))
-    spec = PathSpec.from_lines("gitwildmatch", rendered)
-    return spec.match_file
-
-
-def _ours_from_worktree(
-    repo: Path, paths: set[str]
-) -> tuple[dict[str, Version], set[str], dict[str, str]]:
+def _ours_from_worktree(repo: Path, paths: set[str]) -> Ours:
+    """The author's files at ``paths`` as the working tree has them (nothing read through a
+    link), the tracked paths, and why a path cannot be written (``gate``, a link, a folder)."""
     tracked = set(filter(None, git(repo, "ls-files", "-z").split("\0")))
     ours, odd = {}, {}
     for rel in paths:
-        path = repo / rel
+        try:
+            path = gate(repo, rel)
+        except UnsafePath as exc:
+            odd[rel] = str(exc)
+            continue
         if path.is_symlink() or (path.exists() and not path.is_file()):
-            odd[rel] = "a symbolic link" if path.is_symlink() else "a folder"
+            kind = "a symbolic link" if path.is_symlink() else "a folder"
+            odd[rel] = f"{rel} is {kind} here and the template writes a file there"
         elif path.is_file():
             ours[rel] = Version(path.read_bytes(), os.access(path, os.X_OK))
     return ours, tracked, odd
 
 
-def _ours_from_head(
-    repo: Path, paths: set[str]
-) -> tuple[dict[str, Version], set[str], dict[str, str]]:
+def _ours_from_head(repo: Path, paths: set[str]) -> Ours:
+    """The same as ``_ours_from_worktree``, from HEAD's tree (``--branch``)."""
     entries = head_files(repo)
-    wanted = [p for p in sorted(paths) if p in entries and entries[p][0] in ("100644", "100755")]
+    odd = {}
+    for rel in paths:
+        try:
+            gate(repo, rel, head=entries)
+        except UnsafePath as exc:
+            odd[rel] = str(exc)
+    wanted = [
+        p
+        for p in sorted(paths - set(odd))
+        if p in entries and entries[p][0] in ("100644", "100755")
+    ]
     blobs = read_blobs(repo, [entries[p][1] for p in wanted])
     ours = {
         p: Version(blob, entries[p][0] == "100755") for p, blob in zip(wanted, blobs, strict=True)
     }
-    odd = {p: "not a regular file" for p in paths if p in entries and p not in ours}
+    for rel in paths:
+        if rel in entries and rel not in ours and rel not in odd:
+            odd[rel] = f"{rel} is not a regular file here and the template writes a file there"
     return ours, set(entries), odd
+
+
+def _crlf(content: bytes | None) -> bool:
+    """Whether every line of ``content`` ends with CRLF (a Windows or autocrlf checkout)."""
+    return bool(content) and b"\n" in content and content.count(b"\r\n") == content.count(b"\n")
+
+
+def _with_crlf(version: Version) -> Version:
+    if version.content is None:
+        return version
+    return Version(version.content.replace(b"\n", b"\r\n"), version.executable)
+
+
+def _versions(root: Path) -> dict[str, Version]:
+    return {rel: Version(*found) for rel, found in rendered_files(root).items()}
 
 
 def compute(
@@ -374,34 +346,38 @@ def compute(
     answers = plan.answers
     data = {k: v for k, v in answers.data.items() if not k.startswith("_")}
     new_tree = trees(answers.src_path, plan.target)
-    render(trees(answers.src_path, plan.version), data, work / "base")
-    render(new_tree, data, work / "theirs")
+    render(trees(answers.src_path, plan.version), work / "base", data)
+    render(new_tree, work / "theirs", data)
     write_answers_source(work / "theirs" / ANSWERS_FILE, answers.src_path, plan.target)
-    base, theirs = _files(work / "base"), _files(work / "theirs")
+    base, theirs = _versions(work / "base"), _versions(work / "theirs")
     paths = set(base) | set(theirs)
     ours, tracked, odd = (_ours_from_head if from_head else _ours_from_worktree)(repo, paths)
-    owned = _owned_matcher(new_tree, data)
+    owned = owned_matcher(new_tree, data)
     updates = []
     for path in sorted(paths):
         if path in odd:
-            updates.append(
-                FileUpdate(
-                    path,
-                    Change.REFUSED,
-                    detail=f"{path} is {odd[path]} here and the template writes a file there",
-                )
-            )
+            updates.append(FileUpdate(path, Change.REFUSED, detail=odd[path]))
             continue
         ctx = Context(plan.version, plan.target, owned=owned(path), tracked=path in tracked)
         if path == ANSWERS_FILE:
             # Answers are the template's record: always rewritten (the values are the repo's own).
             ctx = Context(plan.version, plan.target, tracked=True)
             base[path] = ours.get(path, Version())
-        before = ours.get(path, Version())
-        update = classify(path, base.get(path, Version()), before, theirs.get(path, Version()), ctx)
-        update.before = before
-        updates.append(update)
+        updates.append(_classify(path, base, ours, theirs, ctx))
     return updates
+
+
+def _classify(path: str, base: dict, ours: dict, theirs: dict, ctx: Context) -> FileUpdate:
+    """``merge.classify`` of one path; a file the author keeps with CRLF line endings is
+    compared and merged as LF and written back with CRLF, byte for byte."""
+    before = ours.get(path, Version())
+    crlf = _crlf(before.content) and b"\r" not in (base.get(path, Version()).content or b"")
+    mine = Version(before.content.replace(b"\r\n", b"\n"), before.executable) if crlf else before
+    update = classify(path, base.get(path, Version()), mine, theirs.get(path, Version()), ctx)
+    if crlf:
+        update.result = _with_crlf(update.result)
+    update.before = before
+    return update
 
 
 def _package_notes(repo: Path, plan: RepoPlan, files: list[FileUpdate]) -> list[str]:
@@ -434,13 +410,8 @@ def _writes(repo: Path, files: list[FileUpdate], index: bool) -> tuple[list[Writ
             for stage, version in enumerate(f.stages, start=1):
                 if version.exists:
                     sha = hash_object(repo, version.content)
-                    lines.append(f"{_mode(version.executable)} {sha} {stage}\t{f.path}")
+                    lines.append(f"{mode(version.executable)} {sha} {stage}\t{f.path}")
     return writes, "\n".join(lines) + "\n" if lines else ""
-
-
-def _mode(executable: bool) -> str:
-    """A file's mode as git's index writes it."""
-    return "100755" if executable else "100644"
 
 
 def _message(result: UpdateResult) -> str:
@@ -454,24 +425,8 @@ def _commit_on_branch(
     repo: Path, work: Path, branch: str, writes: list[Write], message: str, result: UpdateResult
 ) -> None:
     """Commit HEAD plus ``writes`` on a new branch; the working tree and index are not touched."""
-    env = {**os.environ, "GIT_INDEX_FILE": str(work / "branch-index")}
-    git(repo, "read-tree", "HEAD", env=env)
-    lines = []
-    for write in writes:
-        if write.content is None:
-            lines.append(f"0 {'0' * 40}\t{write.path}")
-            continue
-        lines.append(f"{_mode(write.executable)} {hash_object(repo, write.content)}\t{write.path}")
-    if lines:
-        git(repo, "update-index", "--index-info", input="\n".join(lines) + "\n", env=env)
-    tree = git(repo, "write-tree", env=env).strip()
-    head = git(repo, "rev-parse", "--verify", "HEAD").strip()
-    proc = run_git(["-C", str(repo), "commit-tree", tree, "-p", head, "-m", message])
-    if proc.returncode != 0:  # no user.name/user.email configured
-        proc = run_git(["-C", str(repo), *IDENTITY, "commit-tree", tree, "-p", head, "-m", message])
-    if proc.returncode != 0:
-        raise TutorkitError(f"git commit-tree failed in {repo}: {proc.stderr.strip()}")
+    commit = commit_of(repo, work, writes, message)
     with deferred_signals():
         # The all-zero old value makes the ref update fail if the branch appeared meanwhile.
-        git(repo, "update-ref", f"refs/heads/{branch}", proc.stdout.strip(), "0" * 40)
+        git(repo, "update-ref", f"refs/heads/{branch}", commit, "0" * 40)
         result.landed = True

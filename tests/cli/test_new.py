@@ -32,11 +32,16 @@ def test_new_records_the_git_url_and_tag_and_makes_a_commit(tmp_path, tk, templa
 
 
 def test_new_answers_file_matches_copier_copy_byte_for_byte(tmp_path, tk, template_url):
-    """The rewrite touches only _src_path and _commit: same bytes as `copier copy` of the tag."""
+    """The rewrite touches only _src_path and _commit: same bytes as `copier copy` of the tag,
+    given the defaults tutorkit offers (the repo name from DEST, the author from git)."""
     import copier
 
     tk("new", tmp_path / "by-tutorkit", "--defaults")
-    copier.run_copy(template_url, tmp_path / "by-copier", vcs_ref=TEMPLATE_TAG, defaults=True)
+    offered = {"repo_name": "by-tutorkit", "author_name": "Tutorkit Tests"}
+    copier.run_copy(
+        template_url, tmp_path / "by-copier", vcs_ref=TEMPLATE_TAG, defaults=True,
+        user_defaults=offered,
+    )  # fmt: skip
     ours = (tmp_path / "by-tutorkit" / ".copier-answers.yml").read_text()
     theirs = (tmp_path / "by-copier" / ".copier-answers.yml").read_text()
     assert ours == theirs
@@ -99,3 +104,18 @@ def test_new_into_an_empty_folder_works(tmp_path, tk):
     dest.mkdir()
     assert tk("new", dest, "--defaults")[0] == 0
     assert (dest / ".copier-answers.yml").is_file()
+
+
+def test_new_offers_the_folder_name_and_gits_author(tmp_path, tk, template_url):
+    """repo_name defaults to DEST's folder name (the badges point at the repo the author pushes),
+    author_name to git's user.name; answers given on the command line win."""
+    code, _out, _err = tk("new", tmp_path / "my-digits", "--defaults")
+    assert code == 0
+    answers = yaml.safe_load((tmp_path / "my-digits" / ".copier-answers.yml").read_text())
+    assert (answers["repo_name"], answers["author_name"]) == ("my-digits", "Tutorkit Tests")
+    code, _out, _err = tk(
+        "new", tmp_path / "other", "--defaults", "--data", "repo_name=chosen",
+        "--data", "author_name=Ada Lovelace",
+    )  # fmt: skip
+    answers = yaml.safe_load((tmp_path / "other" / ".copier-answers.yml").read_text())
+    assert (answers["repo_name"], answers["author_name"]) == ("chosen", "Ada Lovelace")

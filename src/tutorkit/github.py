@@ -14,20 +14,27 @@ With `--fix` it re-enables the workflows GitHub disabled for inactivity (state
 `disabled_inactivity`; never one disabled by hand): PUT .../actions/workflows/{id}/enable.
 
 The token comes from GH_TOKEN, GITHUB_TOKEN or `gh auth token`; the API from GITHUB_API_URL
-(GitHub's own variable; default https://api.github.com). The repo is the `origin` remote when
-it is on github.com, else the answers' `github_owner`/`repo_name`; both are checked against
-GitHub's naming rules before they go into a URL.
+(GitHub's own variable; default https://api.github.com). GitHub's answers are untrusted: the
+token goes to the API's host only (a redirect to another host or scheme is refused, never
+followed), a whole `status --github` has one deadline (``DEADLINE``; a server that answers one
+byte a second cannot hold it, and Ctrl-C cuts every open connection at once), answers are read
+up to ``MAX_BODY`` bytes, and what is printed of them goes through ``untrusted.printable``.
+The repo is the `origin` remote when it is on github.com, else the answers'
+`github_owner`/`repo_name`; both are checked against GitHub's naming rules before they go into
+a URL.
 """
 
 from __future__ import annotations
 
-import json
+import contextlib
+import http.client
 import os
 import re
+import socket
 import subprocess
-import urllib.error
+import threading
+import time
 import urllib.parse
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -36,6 +43,7 @@ from pathlib import Path
 from tutorkit import __version__
 from tutorkit.errors import TutorkitError, one_line
 from tutorkit.git import git
+from tutorkit.untrusted import UntrustedInput, load_json, printable
 
 API_URL_ENV = "GITHUB_API_URL"
 DEFAULT_API_URL = "https://api.github.com"
@@ -52,7 +60,11 @@ GITHUB_REMOTE = re.compile(
 # Check-run conclusions and commit-status states, by what they mean for a merge.
 PASSING = {"success", "neutral", "skipped"}
 PENDING = {"pending", "queued", "in_progress", "waiting", "requested", None}
-TIMEOUT = 30  # seconds per request
+TIMEOUT = 30  # seconds a request may wait for the next bytes
+DEADLINE = 300  # seconds for all of one command's requests together
+MAX_BODY = 32 * 1024 * 1024  # bytes of one answer
+MAX_REDIRECTS = 3  # on the API's own host (a renamed repository answers 301)
+REDIRECTS = (301, 302, 303, 307, 308)
 WORKERS = 8  # repos asked at the same time
 
 
@@ -104,23 +116,30 @@ def origin_repo(repo: Path) -> tuple[str, str, str] | None:
 def repo_slug(repo: Path, answers: dict) -> str:
     """`owner/name` on GitHub: from the `origin` remote on github.com, else from the answers."""
     if origin := origin_repo(repo):
-        owner, name, where = origin[0], origin[1], f"the origin remote {origin[2]}"
+        owner, name, where = origin[0], origin[1], f"the origin remote {printable(origin[2])}"
     else:
         owner, name = str(answers.get("github_owner", "")), str(answers.get("repo_name", ""))
         where = "the answers file's github_owner and repo_name"
     if not OWNER.match(owner) or not NAME.match(name) or name in (".", ".."):
         raise TutorkitError(
-            f"{where} names no valid GitHub repository ({owner!r}, {name!r}): "
+            f"{where} names no valid GitHub repository ({printable(owner)!r}, "
+            f"{printable(name)!r}): "
             "set the origin remote to the repo's GitHub URL"
         )
     return f"{owner}/{name}"
 
 
 class Client:
-    """GitHub's REST API with one token; errors worded for people."""
+    """GitHub's REST API with one token, sent to the API's host only; errors worded for people."""
 
-    def __init__(self, token: str, base: str):
+    def __init__(self, token: str, base: str, deadline: float = DEADLINE):
         self.token, self.base = token, base
+        parts = urllib.parse.urlsplit(base)
+        self.scheme, self.host, self.prefix = parts.scheme, parts.netloc, parts.path.rstrip("/")
+        self.seconds = deadline
+        self.deadline = time.monotonic() + deadline
+        self._open: set[http.client.HTTPConnection] = set()
+        self._lock = threading.Lock()
 
     def get(self, path: str, **query) -> object:
         return self._request("GET", path, query)
@@ -128,68 +147,136 @@ class Client:
     def put(self, path: str) -> None:
         self._request("PUT", path, {})
 
-    def _request(self, method: str, path: str, query: dict) -> object:
-        url = self.base + path + (f"?{urllib.parse.urlencode(query)}" if query else "")
-        request = urllib.request.Request(
-            url,
-            method=method,
-            data=b"" if method == "PUT" else None,
-            headers={
-                "Accept": "application/vnd.github+json",
-                "Authorization": f"Bearer {self.token}",
-                "X-GitHub-Api-Version": "2022-11-28",
-                "User-Agent": f"tutorkit/{__version__}",
-            },
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # noqa: S310
-                body = response.read()
-        except urllib.error.HTTPError as error:
-            raise self._explain(error, method, path) from None
-        except (urllib.error.URLError, TimeoutError, OSError) as error:
-            reason = getattr(error, "reason", error)
-            raise StopAll(
-                f"Cannot reach GitHub's API at {self.base} ({one_line(reason)}): check the "
-                f"network, or {API_URL_ENV}."
-            ) from None
-        return json.loads(body) if body.strip() else None
+    def close_all(self) -> None:
+        """Cut every open connection (an interrupt must not wait for a slow server)."""
+        self.deadline = 0
+        with self._lock:
+            for connection in list(self._open):
+                _cut(connection)
 
-    def _explain(self, error: urllib.error.HTTPError, method: str, path: str) -> TutorkitError:
+    def _request(self, method: str, path: str, query: dict) -> object:
+        target = self.prefix + path + (f"?{urllib.parse.urlencode(query)}" if query else "")
+        for _hop in range(MAX_REDIRECTS + 1):
+            status, headers, body = self._send(method, target)
+            if status not in REDIRECTS:
+                break
+            target = self._same_host(headers.get("Location", ""))
+        else:
+            raise StopAll(
+                f"GitHub's API at {self.base} redirected more than {MAX_REDIRECTS} times."
+            )
+        if status >= 400:
+            raise self._explain(status, headers, body, method, path)
+        try:
+            return load_json(body, "GitHub's answer") if body.strip() else None
+        except UntrustedInput as exc:
+            raise Refused(f"{exc} (to {method} {path})", status) from None
+
+    def _same_host(self, location: str) -> str:
+        """The path a redirect leads to, refused unless it stays on the API's scheme and host."""
+        parts = urllib.parse.urlsplit(location)
+        if (parts.scheme or self.scheme) != self.scheme or (parts.netloc or self.host) != self.host:
+            where = printable(f"{parts.scheme}://{parts.netloc}")
+            raise StopAll(
+                f"GitHub's API at {self.base} redirected to another host ({where}): not followed, "
+                "so the token stays with the API; check GITHUB_API_URL."
+            )
+        return parts.path + (f"?{parts.query}" if parts.query else "")
+
+    def _headers(self) -> dict[str, str]:
+        return {
+            "Accept": "application/vnd.github+json",
+            "Authorization": f"Bearer {self.token}",
+            "X-GitHub-Api-Version": "2022-11-28",
+            "User-Agent": f"tutorkit/{__version__}",
+        }
+
+    def _send(self, method: str, target: str) -> tuple[int, http.client.HTTPMessage, bytes]:
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            raise self._late()
+        kind = http.client.HTTPSConnection if self.scheme == "https" else http.client.HTTPConnection
+        connection = kind(self.host, timeout=min(TIMEOUT, remaining))
+        watchdog = threading.Timer(remaining, _cut, (connection,))
+        with self._lock:
+            self._open.add(connection)
+        watchdog.start()
+        try:
+            connection.request(method, target, body=b"" if method == "PUT" else None,
+                               headers=self._headers())  # fmt: skip
+            response = connection.getresponse()
+            return response.status, response.headers, self._body(response)
+        except (OSError, http.client.HTTPException) as error:
+            if time.monotonic() >= self.deadline:
+                raise self._late() from None
+            raise StopAll(
+                f"Cannot reach GitHub's API at {self.base} ({printable(one_line(error))}): check "
+                f"the network, or {API_URL_ENV}."
+            ) from None
+        finally:
+            watchdog.cancel()
+            with self._lock:
+                self._open.discard(connection)
+            connection.close()
+
+    def _body(self, response: http.client.HTTPResponse) -> bytes:
+        chunks, size = [], 0
+        while chunk := response.read1(65536):
+            size += len(chunk)
+            if size > MAX_BODY:
+                raise StopAll(f"GitHub's API at {self.base} sent an answer over {MAX_BODY} bytes.")
+            if time.monotonic() >= self.deadline:
+                raise self._late()
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _late(self) -> StopAll:
+        return StopAll(
+            f"GitHub's API at {self.base} did not answer within {self.seconds:g} seconds in all: "
+            "try again later."
+        )
+
+    def _explain(self, status: int, headers, body: bytes, method: str, path: str) -> TutorkitError:
         """The sentence for an HTTP error: StopAll when every request would fail alike."""
         try:
-            message = json.loads(error.read() or b"{}").get("message", "")
-        except (ValueError, AttributeError):
+            answer = load_json(body or b"{}", "GitHub's error")
+            message = str(answer.get("message", "")) if isinstance(answer, dict) else ""
+        except UntrustedInput:
             message = ""
-        if error.code == 401:
+        if status == 401:
             return StopAll(
                 "GitHub refused the token (401 Bad credentials): set GH_TOKEN to a valid token, "
                 "or log in again with `gh auth login`."
             )
-        if error.code in (403, 429) and error.headers.get("x-ratelimit-remaining") == "0":
-            reset = error.headers.get("x-ratelimit-reset", "")
+        if status in (403, 429) and headers.get("x-ratelimit-remaining") == "0":
+            reset = headers.get("x-ratelimit-reset", "")
             when = (
                 datetime.fromtimestamp(int(reset), UTC).strftime("%H:%M UTC")
-                if reset.isdigit()
+                if reset.isdigit() and len(reset) < 12
                 else "later"
             )
             return StopAll(
                 f"GitHub's API rate limit for this token is used up until {when}: wait, or "
                 "use another token (GH_TOKEN)."
             )
-        if error.code == 429 or "secondary rate limit" in message.lower():
+        if status == 429 or "secondary rate limit" in message.lower():
             return StopAll(
                 "GitHub asks to slow down (secondary rate limit): wait a minute and retry."
             )
-        if error.code == 404:
+        if status == 404:
             return Refused(
                 "GitHub has no such repository, or the token cannot see it (404 on "
                 f"{method} {path})",
                 404,
             )
-        return Refused(
-            f"GitHub answered {error.code} to {method} {path}: {one_line(message) or error.reason}",
-            error.code,
-        )
+        reason = printable(one_line(message)) or http.client.responses.get(status, "")
+        return Refused(f"GitHub answered {status} to {method} {path}: {reason}", status)
+
+
+def _cut(connection: http.client.HTTPConnection) -> None:
+    """End a connection's blocking reads at once (from another thread)."""
+    with contextlib.suppress(OSError, AttributeError):
+        connection.sock.shutdown(socket.SHUT_RDWR)
 
 
 @dataclass
@@ -331,5 +418,11 @@ def fleet_health(client: Client, repos: list[tuple[Path, dict]], fix: bool) -> l
                 repo=slug, error=f"GitHub's answer is not what tutorkit reads ({why})"
             )
 
-    with ThreadPoolExecutor(max_workers=min(WORKERS, max(1, len(repos)))) as pool:
+    pool = ThreadPoolExecutor(max_workers=min(WORKERS, max(1, len(repos))))
+    try:
         return list(pool.map(one, repos))
+    except BaseException:  # Ctrl-C, SIGTERM, a StopAll: no thread may keep the process waiting
+        client.close_all()
+        raise
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)

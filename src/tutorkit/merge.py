@@ -222,15 +222,24 @@ def merge(
             return FileUpdate(
                 path, Change.AUTHORS, ours, detail=merged.describe(), suggestion=suggestion
             )
-        if merged is not None:
-            change = Change.CONFLICT if merged.conflicts else Change.MERGED
+        if merged is None:
             return FileUpdate(
                 path,
-                change,
-                Version(merged.content, ours.executable),
-                detail=merged.describe(),
-                stages=stages if merged.conflicts else None,
+                Change.CONFLICT,
+                ours,
+                detail="a version of this notebook is not a valid nbformat 4 notebook, so it "
+                "cannot be merged: yours is kept; the template's is in the index "
+                "(git checkout --theirs)",
+                stages=stages,
             )
+        change = Change.CONFLICT if merged.conflicts else Change.MERGED
+        return FileUpdate(
+            path,
+            change,
+            Version(merged.content, ours.executable),
+            detail=merged.describe(),
+            stages=stages if merged.conflicts else None,
+        )
     if not all(is_text(c) for c in contents):
         return FileUpdate(
             path,

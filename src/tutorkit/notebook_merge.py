@@ -130,16 +130,44 @@ def _restore_ids(merged, *sources) -> None:
             used.add(cell["id"])
 
 
+def _notebook(content: bytes):
+    """``content`` as an nbformat 4 notebook, when it is one as it says (None otherwise).
+
+    Nothing is converted: a notebook whose header says another version (or none) while its
+    cells say 4 would convert to an empty notebook, and a merge must never empty one.
+    """
+    import nbformat
+
+    from tutorkit.untrusted import UntrustedInput, load_json
+
+    try:
+        raw = load_json(content, "the notebook")
+    except UntrustedInput:
+        return None
+    if (
+        not isinstance(raw, dict)
+        or raw.get("nbformat") != 4
+        or not isinstance(raw.get("cells"), list)
+    ):
+        return None
+    try:
+        notebook = nbformat.from_dict(raw)
+        nbformat.validate(notebook)
+    except Exception:  # noqa: BLE001  (nbformat's validation errors have no common base)
+        return None
+    return notebook
+
+
 def merge_notebooks(base: bytes, ours: bytes, theirs: bytes) -> NotebookMerge | None:
-    """Merge three versions of a notebook; None when one of them is not a readable notebook."""
+    """Merge three versions of a notebook; None when one of them is not a valid nbformat 4
+    notebook (the caller keeps the author's version and reports a conflict)."""
     import nbformat
     from nbdime.diffing.notebooks import diff_notebooks
     from nbdime.merging import merge_notebooks as nbdime_merge
     from nbdime.patching import patch
 
-    try:
-        versions = [nbformat.reads(v.decode("utf-8"), as_version=4) for v in (base, ours, theirs)]
-    except Exception:  # noqa: BLE001  (not JSON, not a notebook: fall back to a text merge)
+    versions = [_notebook(v) for v in (base, ours, theirs)]
+    if any(nb is None for nb in versions):
         return None
     base_nb, ours_nb, theirs_nb = versions
     ids = [_without_ids(nb) for nb in versions]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from tutorkit.errors import TutorkitError
 from tutorkit.template import parse_version
+from tutorkit.untrusted import MAX_TEXT, load_yaml, repo_file
 
 ANSWERS_FILE = ".copier-answers.yml"
 # Folders that hold environments, caches or git itself, never the tutorial's own files.
@@ -60,15 +61,12 @@ class Answers:
 
 def read_answers(repo: Path) -> Answers:
     """The repo's answers file, or a TutorkitError saying why it cannot be used."""
-    import yaml
-
     path = repo / ANSWERS_FILE
+    if not repo.is_dir():
+        raise TutorkitError("no such folder")
     if not path.is_file():
         raise TutorkitError(f"no {ANSWERS_FILE} (not a tutorkit repo)")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise TutorkitError(f"{ANSWERS_FILE} is not valid YAML ({type(exc).__name__})") from exc
+    data = load_yaml(repo_file(repo, path, MAX_TEXT), ANSWERS_FILE)
     if not isinstance(data, dict):
         raise TutorkitError(f"{ANSWERS_FILE} is not a mapping of answers")
     src, commit = data.get("_src_path"), data.get("_commit")

@@ -350,6 +350,11 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from tutorkit.errors import TutorkitError
     from tutorkit.fleet import sigterm_interrupts
+    from tutorkit.git import REPOSITORY_VARIABLES
+    from tutorkit.untrusted import printable
+
+    for name in REPOSITORY_VARIABLES:  # from a git hook: they would point git (and Copier's git
+        os.environ.pop(name, None)  # calls) at another repository than the one tutorkit names
 
     try:
         with sigterm_interrupts():  # SIGTERM and SIGHUP stop a command as Ctrl-C does
@@ -357,7 +362,7 @@ def main(argv: list[str] | None = None) -> int:
             sys.stdout.flush()  # here, where a closed pipe can still be handled
         return code
     except TutorkitError as exc:
-        print(f"tutorkit: error: {exc}", file=sys.stderr)
+        print(f"tutorkit: error: {printable(exc)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print(f"tutorkit: interrupted; {INTERRUPTED[args.command]}", file=sys.stderr)

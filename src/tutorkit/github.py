@@ -61,7 +61,8 @@ GITHUB_REMOTE = re.compile(
 PASSING = {"success", "neutral", "skipped"}
 PENDING = {"pending", "queued", "in_progress", "waiting", "requested", None}
 TIMEOUT = 30  # seconds a request may wait for the next bytes
-DEADLINE = 300  # seconds for all of one command's requests together
+DEADLINE = 300  # seconds for all of one command's requests together (default)
+DEADLINE_ENV = "TUTORKIT_GITHUB_DEADLINE"
 MAX_BODY = 32 * 1024 * 1024  # bytes of one answer
 MAX_REDIRECTS = 3  # on the API's own host (a renamed repository answers 301)
 REDIRECTS = (301, 302, 303, 307, 308)
@@ -97,6 +98,18 @@ def find_token() -> str:
         "No GitHub token: set GH_TOKEN (or GITHUB_TOKEN) to a token that can read the repos' "
         "Actions, pull requests and issues, or log in with `gh auth login`."
     )
+
+
+def deadline() -> float:
+    """Seconds for all of one command's requests: $TUTORKIT_GITHUB_DEADLINE, else ``DEADLINE``."""
+    raw = os.environ.get(DEADLINE_ENV, "").strip()
+    try:
+        seconds = float(raw) if raw else DEADLINE
+    except ValueError:
+        seconds = 0
+    if not 0 < seconds <= 86400:
+        raise TutorkitError(f"{DEADLINE_ENV}={printable(raw)!r} is not a number of seconds.")
+    return seconds
 
 
 def api_url() -> str:

@@ -102,7 +102,9 @@ def fault(point: str, step: int = 0) -> None:
 
     ``pause-before-land=SECONDS`` sleeps once the update is computed, just before the landing
     checks the repo (so a test can change the repo then); ``kill-while-landing=N`` kills this
-    process (SIGKILL) after N files of the landing have been moved into place.
+    process (SIGKILL) after N files of the landing have been moved into place;
+    ``kill-before-ref`` kills it just before a commit's branch moves; ``full-disk=N`` makes the
+    N-th write of the journal fail as a full disk does (ENOSPC).
     """
     name, _, value = os.environ.get(FAULT_ENV, "").partition("=")
     if name != point:
@@ -111,8 +113,10 @@ def fault(point: str, step: int = 0) -> None:
         import time
 
         time.sleep(float(value))
-    elif point == "kill-while-landing" and step == int(value):
+    elif point in ("kill-while-landing", "kill-before-ref") and step == int(value or 0):
         os.kill(os.getpid(), signal.SIGKILL)
+    elif point == "full-disk" and step == int(value):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
 
 def state_dir(repo: Path) -> Path:
@@ -230,8 +234,11 @@ class Journal:
     def __init__(self, folder: Path):
         self.root = folder / TXN
         self.file = self.root / "journal.json"
+        self.saves = 0
 
     def _save(self, data: dict) -> None:
+        self.saves += 1
+        fault("full-disk", self.saves)
         temp = self.file.with_suffix(".tmp")
         with open(temp, "w", encoding="utf-8") as handle:
             json.dump(data, handle)

@@ -319,7 +319,8 @@ def test_a_huge_template_url_is_that_repos_refusal_not_the_fleets(make_repo):
 
 
 @pytest.mark.parametrize(
-    "package", ["../..", *(pytest.param(p, marks=pytest.mark.slow) for p in ("/etc", "src/../../x"))]
+    "package",
+    ["../..", *(pytest.param(p, marks=pytest.mark.slow) for p in ("/etc", "src/../../x"))],
 )
 def test_a_package_name_that_leaves_the_repo_is_refused(make_repo, canary, package):
     """`package_name: ../..` in an answers file: the template's own validator refuses it, and

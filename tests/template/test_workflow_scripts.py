@@ -229,7 +229,6 @@ def test_tool_pins_match_the_tested_tools(variants):
     assert found["run"] == f'python -m pip install "pre-commit=={version("pre-commit")}"'
 
 
-
 def test_template_update_installs_tutorkit_from_its_repository_at_the_recorded_tag(
     variants, tmp_path
 ):

@@ -394,6 +394,26 @@ def test_an_update_refuses_a_repo_in_the_middle_of_a_rebase(make_repo):
     assert "in the middle of a rebase" in said
 
 
+@pytest.mark.parametrize(
+    "marker, operation",
+    [
+        ("MERGE_HEAD", "a merge"),
+        ("CHERRY_PICK_HEAD", "a cherry-pick"),
+        ("REVERT_HEAD", "a revert"),
+        ("BISECT_LOG", "a bisect"),
+        ("rebase-apply", "a rebase or git am"),
+    ],
+)
+def test_an_update_refuses_any_git_operation_in_progress(make_repo, marker, operation):
+    """The other operations git leaves half-done, by the file git keeps for each."""
+    repo = make_repo()
+    (repo / ".git" / marker).write_text("")
+    with untouched(repo):
+        proc, said = update(repo, "--to", NEW)
+    assert proc.returncode == 1
+    assert f"in the middle of {operation}" in said
+
+
 @pytest.mark.slow  # a whole update; the fast suite keeps the rebase refusal
 def test_git_variables_from_a_hook_do_not_redirect_the_update(make_repo):
     """Run from a git hook, tutorkit inherits GIT_DIR (and friends) pointing at another repo:

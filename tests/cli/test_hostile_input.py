@@ -398,10 +398,15 @@ def test_an_update_refuses_a_repo_in_the_middle_of_a_rebase(make_repo):
     "marker, operation",
     [
         ("MERGE_HEAD", "a merge"),
-        ("CHERRY_PICK_HEAD", "a cherry-pick"),
-        ("REVERT_HEAD", "a revert"),
-        ("BISECT_LOG", "a bisect"),
-        ("rebase-apply", "a rebase or git am"),
+        *(
+            pytest.param(*case, marks=pytest.mark.slow)  # the fast suite keeps the merge
+            for case in (
+                ("CHERRY_PICK_HEAD", "a cherry-pick"),
+                ("REVERT_HEAD", "a revert"),
+                ("BISECT_LOG", "a bisect"),
+                ("rebase-apply", "a rebase or git am"),
+            )
+        ),
     ],
 )
 def test_an_update_refuses_any_git_operation_in_progress(make_repo, marker, operation):

@@ -75,6 +75,47 @@ def unversioned(template_dir: Path, scratch: Path) -> Path:
     return scratch
 
 
+_ENVIRONMENTS: dict[tuple, object] = {}  # one compiled Jinja environment per template folder
+
+
+@contextlib.contextmanager
+def _compiled_once():
+    """Copier builds a new Jinja environment for every render, and so compiles each of the
+    template's ~290 files again: most of a render's time. A fleet update renders the same two
+    template folders (the extracted tags) for every repo, with other answers; the answers are
+    given to each ``render`` call, not kept in the environment, so one environment per template
+    folder, settings and extensions serves every render of it in this process. Where Copier's
+    internals differ (another version), nothing is changed."""
+    from functools import cached_property
+
+    import copier._main
+
+    worker = copier._main.Worker
+    original = worker.__dict__.get("jinja_env")
+    if not isinstance(original, cached_property):
+        yield
+        return
+
+    def shared(self):
+        template = self.template
+        key = (
+            str(template.local_abspath),
+            repr(sorted(template.envops.items())),
+            tuple(map(str, template.jinja_extensions)),
+        )
+        if key not in _ENVIRONMENTS:
+            _ENVIRONMENTS[key] = original.func(self)
+        return _ENVIRONMENTS[key]
+
+    replacement = cached_property(shared)
+    replacement.__set_name__(worker, "jinja_env")
+    worker.jinja_env = replacement
+    try:
+        yield
+    finally:
+        worker.jinja_env = original
+
+
 @contextlib.contextmanager
 def _without_git_probes():
     """Copier, rendering a plain folder into a scratch folder, need not ask git anything.
@@ -99,18 +140,29 @@ def _without_git_probes():
             module.is_git_available = original
 
 
-def render(tree: Path, dest: Path, data: dict, *, defaults: bool = True, user_defaults=None):
+def render(
+    tree: Path,
+    dest: Path,
+    data: dict,
+    *,
+    defaults: bool = True,
+    user_defaults=None,
+    reuse: bool = False,
+):
     """Render the template folder ``tree`` with ``data`` (answers) into ``dest``.
 
     Returns Copier's worker (its ``answers``). An answer the template's validators refuse is a
-    ``UsageError``; any other refusal by Copier a ``TutorkitError``; both one sentence.
+    ``UsageError``; any other refusal by Copier a ``TutorkitError``; both one sentence. With
+    ``reuse`` (a folder that does not change, rendered again and again: a fleet update's
+    extracted tags), its compiled templates are kept for the next render.
     """
     import copier
     from copier.errors import CopierError
 
     template_config(tree)  # bounded first: Copier's own YAML loader has no alias bound
     try:
-        with warnings.catch_warnings(), _without_git_probes():
+        shared = _compiled_once() if reuse else contextlib.nullcontext()
+        with warnings.catch_warnings(), _without_git_probes(), shared:
             warnings.simplefilter("ignore")
             return copier.run_copy(
                 str(tree),

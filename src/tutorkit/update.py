@@ -346,8 +346,8 @@ def compute(
     answers = plan.answers
     data = {k: v for k, v in answers.data.items() if not k.startswith("_")}
     new_tree = trees(answers.src_path, plan.target)
-    render(trees(answers.src_path, plan.version), work / "base", data)
-    render(new_tree, work / "theirs", data)
+    render(trees(answers.src_path, plan.version), work / "base", data, reuse=True)
+    render(new_tree, work / "theirs", data, reuse=True)
     write_answers_source(work / "theirs" / ANSWERS_FILE, answers.src_path, plan.target)
     base, theirs = _versions(work / "base"), _versions(work / "theirs")
     paths = set(base) | set(theirs)

@@ -45,59 +45,99 @@ def _some(paths: list[str], most: int = 4) -> str:
 
 def update_outcome(result) -> str:
     """The result column of ``tutorkit update``: one phrase per repo."""
-    outcome = result.outcome.value
-    if outcome == "conflicts":
+    from tutorkit.update import Outcome
+
+    outcome = result.outcome
+    if outcome is Outcome.CONFLICTS:
         text = f"{'would have ' if result.dry_run else ''}conflicts in {_some(result.conflicts)}"
-    elif outcome in ("refused", "failed", "interrupted"):
-        text = f"{outcome}: {result.reason}"
-    elif outcome == "updated" and result.dry_run:
+    elif outcome in (Outcome.REFUSED, Outcome.FAILED, Outcome.INTERRUPTED):
+        text = f"{outcome.value}: {result.reason}"
+    elif outcome is Outcome.UPDATED and result.dry_run:
         text = f"would change {_some(result.changed)}" if result.changed else "would change nothing"
     else:
-        text = outcome
-    if result.kept_deleted:
-        text += f" (kept deleted: {', '.join(result.kept_deleted)})"
-    if result.branch and result.landed:
-        text += f" on branch {result.branch}"
-    for note in result.notes:
-        text += f"; {note}"
-    return text
+        text = outcome.value
+    extras = [f" (kept deleted: {', '.join(result.kept_deleted)})"] if result.kept_deleted else []
+    extras += [f" on branch {result.branch}"] if result.branch and result.landed else []
+    return text + "".join(extras) + "".join(f"; {note}" for note in result.notes)
 
 
-ATTENTION = ("conflict", "author's", "kept deleted", "refused")
+def _file_rows(results) -> list[list[str]]:
+    """The files of the update table: every file in a dry run, else those to look at."""
+    from tutorkit.merge import Change
+
+    attention = (Change.CONFLICT, Change.AUTHORS, Change.KEPT_DELETED, Change.REFUSED)
+    return [
+        [_repo_name(r.repo), f.path, f.change.value, f.detail or _suggested(f)]
+        for r in results
+        for f in r.shown
+        if r.dry_run or f.change in attention
+    ]
+
+
+def _suggested(update) -> str:
+    return "the template's change is below" if update.suggestion else ""
+
+
+# How each outcome is counted in the closing line: (one repo, a dry run's).
+COUNTED = {
+    "updated": ("updated", "would be updated"),
+    "conflicts": ("updated with conflicts", "would have conflicts"),
+    "up to date": ("up to date", "up to date"),
+    "refused": ("refused", "would be refused"),
+    "failed": ("failed", "failed"),
+    "interrupted": ("interrupted", "interrupted"),
+}
+
+
+def update_summary(results) -> str:
+    """``3 repos updated, 1 repo updated with conflicts.`` (a dry run: ``would be``)."""
+    counts = Counter(r.outcome.value for r in results)
+    dry = bool(results) and results[0].dry_run
+    parts = [
+        f"{n} {'repo' if n == 1 else 'repos'} {COUNTED[outcome][dry]}"
+        for outcome, n in sorted(counts.items(), key=lambda item: list(COUNTED).index(item[0]))
+    ]
+    return (", ".join(parts) or "no repos") + "."
+
+
+def suggestions(results) -> str:
+    """The template's changes to the author's own files (not applied), as diffs, per repo."""
+    from tutorkit.merge import Change
+
+    parts = [
+        f"--- {_repo_name(r.repo)}: {f.path} ---\n{f.suggestion}"
+        for r in results
+        for f in r.shown
+        if f.suggestion and f.change in (Change.AUTHORS, Change.KEPT_DELETED)
+    ]
+    return "\n".join(parts)
 
 
 def print_update_table(results) -> None:
+    from tutorkit.update import Outcome
+
     rows = [[_repo_name(r.repo), r.from_version, r.to_version, update_outcome(r)] for r in results]
     styles = [
-        "red" if r.needs_attention else "green" if r.outcome.value == "updated" else ""
+        "red" if r.needs_attention else "green" if r.outcome is Outcome.UPDATED else ""
         for r in results
     ]
     _print_table("tutorkit update", ["repo", "from", "to", "result"], rows, styles)
-    files = [
-        [
-            _repo_name(r.repo),
-            f.path,
-            f.change.value,
-            f.detail or ("see --json" if f.suggestion else ""),
-        ]
-        for r in results
-        for f in r.shown
-        if r.dry_run or f.change.value in ATTENTION
-    ]
+    files = _file_rows(results)
     if files:
-        title = (
-            "what the update would do to each file" if results[0].dry_run else "files to look at"
-        )
+        dry = results[0].dry_run
+        title = "what the update would do to each file" if dry else "files to look at"
         _print_table(title, ["repo", "file", "change", "detail"], files, [""] * len(files))
-    counts = Counter(r.outcome.value for r in results)
-    print(", ".join(f"{n} {state}" for state, n in sorted(counts.items())) + ".")
-    if counts["interrupted"]:
+    diffs = suggestions(results)
+    if diffs:
+        print("The template's changes to your own files, not applied (take what you want):")
+        print(printable(diffs, newlines=True), end="")
+    print(update_summary(results))
+    if any(r.outcome is Outcome.INTERRUPTED for r in results):
         print(
             "Interrupted: the repos marked interrupted were not changed; every other repo is "
             "as the table says."
         )
-    landed_in_place = [r for r in results if r.landed and not r.branch]
-    if landed_in_place:
+    if any(r.landed and not r.branch for r in results):
         print("Updated repos have uncommitted changes: review them (git diff) and commit.")
 
 

@@ -174,7 +174,7 @@ def update_repo(plan: RepoPlan, options: Options, trees: Trees) -> UpdateResult:
             result.notes.append("interrupted after the update was written")
         else:
             result.outcome, result.files = Outcome.INTERRUPTED, []
-            result.reason = "interrupted before anything was written: the repo is as it was"
+            result.reason = "stopped before anything was written: the repo is as it was"
     # What is reported carries no file contents: they are written, or not, by now.
     result.files = [f.summary() for f in result.files]
     return result
@@ -415,9 +415,19 @@ def _writes(repo: Path, files: list[FileUpdate], index: bool) -> tuple[list[Writ
 
 
 def _message(result: UpdateResult) -> str:
+    """The branch's commit message: the versions, the conflicts, and the template's changes to
+    the author's own files that the update did not apply (readable after the update)."""
     message = f"Update template from {result.from_version} to {result.to_version}"
     if result.conflicts:
         message += "\n\nConflicts to resolve in: " + ", ".join(result.conflicts)
+    not_applied = [
+        f"{f.path}:\n{f.suggestion}"
+        for f in result.shown
+        if f.suggestion and f.change in (Change.AUTHORS, Change.KEPT_DELETED)
+    ]
+    if not_applied:
+        message += "\n\nThe template's changes to your own files, not applied:\n\n"
+        message += "\n".join(not_applied)
     return message
 
 

@@ -277,6 +277,10 @@ def test_branch_mode_commits_on_a_new_branch_and_leaves_the_current_one(make_rep
     assert git(repo, "log", "-1", "--format=%s", "template-v1.1") == (
         f"Update template from {OLD} to {NEW}"
     )
+    # The template's change to the author's README, not applied, is in the commit message.
+    body = git(repo, "log", "-1", "--format=%b", "template-v1.1")
+    assert "The template's changes to your own files, not applied:" in body
+    assert f"+# Handwritten Digits with a CNN{TITLE_SUFFIX}" in body
     # The same branch again is refused, nothing touched.
     before = snapshot(repo)
     code, result = update_one_repo(tk, repo, "--branch", "template-v1.1")
@@ -452,3 +456,27 @@ def test_dry_run_lists_what_would_change(make_repo, tk):
     assert code == 0
     assert "would change " in out and NEW_FILE in out
     assert snapshot(repo) == before
+
+
+def test_the_templates_suggestions_stay_readable_after_the_update(make_repo, tk):
+    """The template's change to a file that is the author's is printed under the table of a
+    real update too (and, with --branch, kept in the commit message): after the update, --json
+    says "up to date" and no longer has it."""
+    repo = make_repo()
+    code, out, _err = tk("update", repo, "--to", NEW)
+    assert code == 0
+    assert "The template's changes to your own files, not applied" in out
+    assert f"+# Handwritten Digits with a CNN{TITLE_SUFFIX}" in out
+    assert out.rstrip().splitlines()[-2:] == [
+        "1 repo updated.",
+        "Updated repos have uncommitted changes: review them (git diff) and commit.",
+    ]
+
+
+def test_the_closing_line_counts_repos_in_words(make_repo, tk):
+    """One repo is "1 repo", a dry run says what "would be"."""
+    for name in ("a", "b"):
+        make_repo(name)
+    code, out, _err = tk("update", make_repo.fleet, "--to", NEW, "--dry-run")
+    assert code == 0
+    assert out.rstrip().splitlines()[-1] == "2 repos would be updated."

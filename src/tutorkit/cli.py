@@ -233,41 +233,25 @@ def _cmd_adopt(args) -> int:
     return 0
 
 
-def _cmd_update(args) -> int:
-    import functools
-
-    from tutorkit import fleet
+def _update_options(args):
+    """The options of ``tutorkit update``, checked (a bad one is a usage error)."""
     from tutorkit.errors import UsageError
     from tutorkit.git import valid_branch_name
-    from tutorkit.land import deferred_signals
-    from tutorkit.mirror import Templates
-    from tutorkit.plan import choose_targets, read_plans
-    from tutorkit.report import print_json, print_update_table, progress
-    from tutorkit.repos import discover
-    from tutorkit.update import Options, not_updated, update_repo
+    from tutorkit.update import Options
 
     if args.jobs < 1:
         raise UsageError("--jobs must be at least 1.")
     if args.branch is not None and not valid_branch_name(args.branch):
         raise UsageError(f"--branch {args.branch!r} is not a branch name git accepts.")
-    plans = read_plans(discover(args.repos), recover=True)
-    templates = Templates()
-    try:
-        with progress("Fetching the template", None):
-            choose_targets(plans, templates.fetch, args.to)
-        options = Options(branch=args.branch or "", dry_run=args.dry_run)
-        work = functools.partial(update_repo, options=options, trees=templates)
-        results = fleet.run(
-            plans,
-            work,
-            args.jobs,
-            crashed=not_updated,
-            watch=lambda total: progress("Updating", total),
-        )
-    except fleet.Interrupted as stop:
-        results = stop.results
-    except KeyboardInterrupt:  # before any repo was started
-        results = [not_updated(plan, "interrupted before it started") for plan in plans]
+    return Options(branch=args.branch or "", dry_run=args.dry_run)
+
+
+def _cmd_update(args) -> int:
+    from tutorkit.land import deferred_signals
+    from tutorkit.report import print_json, print_update_table
+    from tutorkit.update import update_fleet
+
+    results = update_fleet(args.repos, _update_options(args), to=args.to, jobs=args.jobs)
     with deferred_signals():  # the report is printed whole, even when an interrupt arrives
         if args.json:
             print_json([r.to_json() for r in results])

@@ -141,6 +141,26 @@ def run(
     if workers <= 1 or len(jobs) <= 1:
         with watch(len(jobs)) as on_result:
             return _run_here(jobs, work, on_result, crashed)
+    procs, results = _start(jobs, work, workers)
+    done: dict[int, Any] = {}
+    running: dict[int, int] = {}  # worker pid -> job index
+    try:
+        with watch(len(jobs)) as on_result:
+            _collect(procs, results, done, running, len(jobs), on_result)
+    except KeyboardInterrupt:
+        _stop_workers(procs, results, done, running)
+        raise Interrupted(_complete(jobs, done, running, crashed)) from None
+    finally:
+        for proc in procs:
+            proc.join(timeout=5)
+            if proc.is_alive():
+                proc.kill()
+    return _complete(jobs, done, running, crashed)
+
+
+def _start(jobs: list[Any], work: Callable[[Any], Any], workers: int) -> tuple[list, Any]:
+    """Fork the worker processes, every job queued for them; the processes and the results
+    queue."""
     flush_streams()
     import multiprocessing  # here, not at import: every command imports this module
 
@@ -158,25 +178,17 @@ def run(
     ]
     for proc in procs:
         proc.start()
-    done: dict[int, Any] = {}
-    running: dict[int, int] = {}  # worker pid -> job index
-    try:
-        with watch(len(jobs)) as on_result:
-            _collect(procs, results, done, running, len(jobs), on_result)
-    except KeyboardInterrupt:
-        for proc in procs:
-            if proc.is_alive():
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(proc.pid, signal.SIGTERM)
-        with contextlib.suppress(KeyboardInterrupt):
-            _drain(procs, results, done, running)
-        raise Interrupted(_complete(jobs, done, running, crashed)) from None
-    finally:
-        for proc in procs:
-            proc.join(timeout=5)
-            if proc.is_alive():
-                proc.kill()
-    return _complete(jobs, done, running, crashed)
+    return procs, results
+
+
+def _stop_workers(procs: list, results, done: dict, running: dict) -> None:
+    """Ctrl-C: tell every worker to stop, and collect what they report until they have."""
+    for proc in procs:
+        if proc.is_alive():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(proc.pid, signal.SIGTERM)
+    with contextlib.suppress(KeyboardInterrupt):
+        _drain(procs, results, done, running)
 
 
 def _complete(jobs, done, running, crashed) -> list[Any]:

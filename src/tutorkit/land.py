@@ -71,30 +71,40 @@ def gate(repo: Path, rel: str, head: dict[str, tuple[str, str]] | None = None) -
     file: in the working tree, or, with ``head`` (``git.head_files``), in the commit a branch
     is made from.
     """
-    shown = printable(rel)
+    why = _unplain(rel)
+    parts = rel.split("/")
+    for depth in range(1, len(parts)):
+        if why:
+            break
+        why = _not_a_folder(repo, "/".join(parts[:depth]), head)
+    if why:
+        raise UnsafePath(f"{printable(rel)} {why}: nothing was written")
+    return repo / rel
+
+
+def _unplain(rel: str) -> str:
+    """What makes ``rel`` no plain path inside a repo ("" when it is one)."""
     parts = rel.split("/")
     if not rel or rel.startswith("/") or any(p in ("", ".", "..") for p in parts):
-        raise UnsafePath(f"{shown} is not a relative path inside the repo: nothing was written")
+        return "is not a relative path inside the repo"
     if printable(rel) != rel:
-        raise UnsafePath(f"{shown} has control characters in its name: nothing was written")
+        return "has control characters in its name"
     if any(p.casefold() == ".git" for p in parts):
-        raise UnsafePath(f"{shown} is under .git, where tutorkit never writes: nothing was written")
-    for depth in range(1, len(parts)):
-        above = "/".join(parts[:depth])
-        if head is not None and above in head:
-            kind = "a symbolic link" if head[above][0] == "120000" else "a file"
-            raise UnsafePath(
-                f"{shown} would be written through {printable(above)}, {kind} in the repo: "
-                "nothing was written"
-            )
-        folder = repo / above
-        if folder.is_symlink() or (os.path.lexists(folder) and not folder.is_dir()):
-            kind = "a symbolic link" if folder.is_symlink() else "a file"
-            raise UnsafePath(
-                f"{shown} would be written through {printable(above)}, {kind} in the repo: "
-                "nothing was written"
-            )
-    return repo / rel
+        return "is under .git, where tutorkit never writes"
+    return ""
+
+
+def _not_a_folder(repo: Path, above: str, head: dict | None) -> str:
+    """Why ``above`` cannot hold a file written below it ("" when it is a plain folder)."""
+    if head is not None and above in head:
+        kind = "a symbolic link" if head[above][0] == "120000" else "a file"
+    elif (repo / above).is_symlink():
+        kind = "a symbolic link"
+    elif os.path.lexists(repo / above) and not (repo / above).is_dir():
+        kind = "a file"
+    else:
+        return ""
+    return f"would be written through {printable(above)}, {kind} in the repo"
 
 
 def fault(point: str, step: int = 0) -> None:
@@ -291,36 +301,41 @@ def _apply(repo: Path, journal: Journal, data: dict, writes: list[Write]) -> Non
     for i, write in enumerate(writes):
         fault("kill-while-landing", i)
         target = gate(repo, write.path)
-        old = journal.root / "old" / str(i)
-        if write.expected is None:
-            if os.path.lexists(target):
-                raise RepoChanged(
-                    f"{write.path} appeared while the update ran: nothing was written"
-                )
-        else:
-            try:
-                os.rename(target, old)
-            except FileNotFoundError:
-                raise RepoChanged(
-                    f"{write.path} disappeared while the update ran: nothing was written"
-                ) from None
-            if sha256(old) != write.expected:
-                raise RepoChanged(
-                    f"{write.path} was edited while the update ran: nothing was written"
-                )
+        _move_aside(target, journal.root / "old" / str(i), write)
         if write.content is not None:
-            missing = [p for p in reversed(target.parents) if not p.exists()]
-            if missing:
-                data["made_dirs"] = [*data["made_dirs"], *(str(p) for p in missing)]
-                journal._save(data)
-                for folder in missing:
-                    folder.mkdir()
+            _make_parents(target, journal, data)
             try:
                 _place(journal.root / "new" / str(i), target)
             except FileExistsError:
                 raise RepoChanged(
                     f"{write.path} appeared while the update ran: nothing was written"
                 ) from None
+
+
+def _move_aside(target: Path, old: Path, write: Write) -> None:
+    """Move the file the write replaces to ``old``, refusing when it is not the one read."""
+    if write.expected is None:
+        if os.path.lexists(target):
+            raise RepoChanged(f"{write.path} appeared while the update ran: nothing was written")
+        return
+    try:
+        os.rename(target, old)
+    except FileNotFoundError:
+        raise RepoChanged(
+            f"{write.path} disappeared while the update ran: nothing was written"
+        ) from None
+    if sha256(old) != write.expected:
+        raise RepoChanged(f"{write.path} was edited while the update ran: nothing was written")
+
+
+def _make_parents(target: Path, journal: Journal, data: dict) -> None:
+    """Make the missing folders above ``target``, recorded first so that an undo removes them."""
+    missing = [p for p in reversed(target.parents) if not p.exists()]
+    if missing:
+        data["made_dirs"] = [*data["made_dirs"], *(str(p) for p in missing)]
+        journal._save(data)
+        for folder in missing:
+            folder.mkdir()
 
 
 def _undo(repo: Path, journal: Journal, data: dict) -> list[str]:

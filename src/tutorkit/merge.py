@@ -157,37 +157,47 @@ class Context:
 
 def classify(path: str, base: Version, ours: Version, theirs: Version, ctx: Context) -> FileUpdate:
     """The change an update makes to ``path``, given its three versions."""
-    same = FileUpdate(path, Change.UPDATED, ours, unchanged=True)
     suggestion = ""
     if base.content != theirs.content:
         suggestion = template_diff(path, base, theirs, ctx.old, ctx.new)
     if ours.exists and not ctx.tracked:
-        if not theirs.exists or ours.content == theirs.content or not suggestion:
-            return same
-        return FileUpdate(
-            path,
-            Change.AUTHORS,
-            ours,
-            detail="git-ignored here: yours is kept and the template's version is not written",
-            suggestion=suggestion,
-        )
+        return _ignored(path, ours, theirs, suggestion)
     if not ours.exists:
-        if not theirs.exists:
-            return same
-        if not base.exists or ctx.owned:
-            return FileUpdate(path, Change.ADDED, theirs)  # new, or re-created as Copier does
-        return FileUpdate(path, Change.KEPT_DELETED, ours, suggestion=suggestion)
-    if not suggestion:
-        return same  # the template did not change it: whatever the author did stands
+        return _absent(path, base, ours, theirs, ctx, suggestion)
+    if not suggestion or ours.content == theirs.content:
+        # The template did not change it, or the author already has its new version.
+        return FileUpdate(path, Change.UPDATED, ours, unchanged=True)
     if not theirs.exists:
         return _removed(path, base, ours, ctx, suggestion)
-    if ours.content == theirs.content:
-        return same
     if ctx.owned:
         return FileUpdate(path, Change.AUTHORS, ours, suggestion=suggestion)
     if ours.content == base.content:
         return FileUpdate(path, Change.UPDATED, Version(theirs.content, theirs.executable))
     return merge(path, base, ours, theirs, suggestion)
+
+
+def _ignored(path: str, ours: Version, theirs: Version, suggestion: str) -> FileUpdate:
+    """An ignored file of the author's where the template has one: never written over."""
+    if not theirs.exists or ours.content == theirs.content or not suggestion:
+        return FileUpdate(path, Change.UPDATED, ours, unchanged=True)
+    return FileUpdate(
+        path,
+        Change.AUTHORS,
+        ours,
+        detail="git-ignored here: yours is kept and the template's version is not written",
+        suggestion=suggestion,
+    )
+
+
+def _absent(
+    path: str, base: Version, ours: Version, theirs: Version, ctx: Context, suggestion: str
+) -> FileUpdate:
+    """A template file the repo does not have: new, re-created (the author's), or kept deleted."""
+    if not theirs.exists:
+        return FileUpdate(path, Change.UPDATED, ours, unchanged=True)
+    if not base.exists or ctx.owned:
+        return FileUpdate(path, Change.ADDED, theirs)  # new, or re-created as Copier does
+    return FileUpdate(path, Change.KEPT_DELETED, ours, suggestion=suggestion)
 
 
 def _removed(path: str, base: Version, ours: Version, ctx: Context, suggestion: str) -> FileUpdate:
@@ -207,6 +217,14 @@ def _removed(path: str, base: Version, ours: Version, ctx: Context, suggestion: 
     )
 
 
+KEEP_YOURS = "yours is kept; the template's is in the index (git checkout --theirs)"
+
+
+def _kept(path: str, ours: Version, stages: tuple, why: str) -> FileUpdate:
+    """A conflict that leaves the author's file as it is (the three versions in the index)."""
+    return FileUpdate(path, Change.CONFLICT, ours, detail=f"{why}: {KEEP_YOURS}", stages=stages)
+
+
 def merge(
     path: str, base: Version, ours: Version, theirs: Version, suggestion: str = ""
 ) -> FileUpdate:
@@ -214,41 +232,9 @@ def merge(
     stages = (base, ours, theirs)
     contents = [v.content or b"" for v in stages]
     if path.endswith(".ipynb"):
-        from tutorkit.notebook_merge import merge_notebooks
-
-        merged = merge_notebooks(*contents)
-        if merged is not None and merged.content == ours.content:
-            # Every template change was to cells the author removed: the notebook is theirs.
-            return FileUpdate(
-                path, Change.AUTHORS, ours, detail=merged.describe(), suggestion=suggestion
-            )
-        if merged is None:
-            return FileUpdate(
-                path,
-                Change.CONFLICT,
-                ours,
-                detail="a version of this notebook is not a valid nbformat 4 notebook, so it "
-                "cannot be merged: yours is kept; the template's is in the index "
-                "(git checkout --theirs)",
-                stages=stages,
-            )
-        change = Change.CONFLICT if merged.conflicts else Change.MERGED
-        return FileUpdate(
-            path,
-            change,
-            Version(merged.content, ours.executable),
-            detail=merged.describe(),
-            stages=stages if merged.conflicts else None,
-        )
+        return _merge_notebook(path, ours, stages, suggestion)
     if not all(is_text(c) for c in contents):
-        return FileUpdate(
-            path,
-            Change.CONFLICT,
-            ours,
-            detail="a binary file both sides changed: yours is kept; the template's is in the "
-            "index (git checkout --theirs)",
-            stages=stages,
-        )
+        return _kept(path, ours, stages, "a binary file both sides changed")
     content, conflicts = merge_text(*contents)
     if conflicts:
         return FileUpdate(
@@ -260,12 +246,26 @@ def merge(
         )
     problem = parse_error(path, content)
     if problem:
-        return FileUpdate(
-            path,
-            Change.CONFLICT,
-            ours,
-            detail=f"merging the two versions gives a file that is {problem}: yours is kept; "
-            "the template's is in the index (git checkout --theirs)",
-            stages=stages,
-        )
+        return _kept(path, ours, stages, f"merging the two versions gives a file that is {problem}")
     return FileUpdate(path, Change.MERGED, Version(content, ours.executable))
+
+
+def _merge_notebook(path: str, ours: Version, stages: tuple, suggestion: str) -> FileUpdate:
+    """Notebooks merge cell by cell, and stay valid notebooks (see ``notebook_merge``)."""
+    from tutorkit.notebook_merge import merge_notebooks
+
+    merged = merge_notebooks(*(v.content or b"" for v in stages))
+    if merged is None:
+        why = "a version of this notebook is not a valid nbformat 4 notebook: it cannot be merged"
+        return _kept(path, ours, stages, why)
+    if merged.content == ours.content:
+        # Every template change was to cells the author removed: the notebook is theirs.
+        detail = merged.describe()
+        return FileUpdate(path, Change.AUTHORS, ours, detail=detail, suggestion=suggestion)
+    return FileUpdate(
+        path,
+        Change.CONFLICT if merged.conflicts else Change.MERGED,
+        Version(merged.content, ours.executable),
+        detail=merged.describe(),
+        stages=stages if merged.conflicts else None,
+    )

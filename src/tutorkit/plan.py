@@ -98,15 +98,19 @@ def choose_targets(plans: list[RepoPlan], lookup: TagLookup, to: str | None = No
     """
     readable = [p for p in plans if p.answers is not None]
     tags_by_url = lookup({p.answers.src_path for p in readable}) if readable else {}
-    wanted = parse_version(to) if to is not None else None
     for plan in readable:
         tags = tags_by_url.get(plan.answers.src_path, [])
         if isinstance(tags, TutorkitError):
             plan.error = str(tags)
-        elif to is not None:
-            match = [t for t in tags if wanted is not None and parse_version(t) == wanted]
-            plan.target = match[0] if match else ""
-            plan.error = "" if match else f"the template has no tag {to}"
         else:
-            plan.target = latest_tag(tags) or ""
-            plan.error = "" if plan.target else "the template has no version tags"
+            plan.target, plan.error = _target(tags, to)
+
+
+def _target(tags: list[str], to: str | None) -> tuple[str, str]:
+    """The tag to update to (``to``, else the latest release) and why there is none."""
+    if to is None:
+        latest = latest_tag(tags) or ""
+        return latest, "" if latest else "the template has no version tags"
+    wanted = parse_version(to)
+    match = [t for t in tags if wanted is not None and parse_version(t) == wanted]
+    return (match[0], "") if match else ("", f"the template has no tag {to}")

@@ -45,20 +45,22 @@ def _some(paths: list[str], most: int = 4) -> str:
 
 def update_outcome(result) -> str:
     """The result column of ``tutorkit update``: one phrase per repo."""
+    extras = [f" (kept deleted: {', '.join(result.kept_deleted)})"] if result.kept_deleted else []
+    extras += [f" on branch {result.branch}"] if result.branch and result.landed else []
+    return _outcome(result) + "".join(extras) + "".join(f"; {note}" for note in result.notes)
+
+
+def _outcome(result) -> str:
     from tutorkit.update import Outcome
 
     outcome = result.outcome
     if outcome is Outcome.CONFLICTS:
-        text = f"{'would have ' if result.dry_run else ''}conflicts in {_some(result.conflicts)}"
-    elif outcome in (Outcome.REFUSED, Outcome.FAILED, Outcome.INTERRUPTED):
-        text = f"{outcome.value}: {result.reason}"
-    elif outcome is Outcome.UPDATED and result.dry_run:
-        text = f"would change {_some(result.changed)}" if result.changed else "would change nothing"
-    else:
-        text = outcome.value
-    extras = [f" (kept deleted: {', '.join(result.kept_deleted)})"] if result.kept_deleted else []
-    extras += [f" on branch {result.branch}"] if result.branch and result.landed else []
-    return text + "".join(extras) + "".join(f"; {note}" for note in result.notes)
+        return f"{'would have ' if result.dry_run else ''}conflicts in {_some(result.conflicts)}"
+    if outcome in (Outcome.REFUSED, Outcome.FAILED, Outcome.INTERRUPTED):
+        return f"{outcome.value}: {result.reason}"
+    if outcome is Outcome.UPDATED and result.dry_run:
+        return f"would change {_some(result.changed)}" if result.changed else "would change nothing"
+    return outcome.value
 
 
 def _file_rows(results) -> list[list[str]]:
@@ -127,6 +129,13 @@ def print_update_table(results) -> None:
         dry = results[0].dry_run
         title = "what the update would do to each file" if dry else "files to look at"
         _print_table(title, ["repo", "file", "change", "detail"], files, [""] * len(files))
+    _print_closing(results)
+
+
+def _print_closing(results) -> None:
+    """What follows the tables: the template's suggestions, the count, what to do next."""
+    from tutorkit.update import Outcome
+
     diffs = suggestions(results)
     if diffs:
         print("The template's changes to your own files, not applied (take what you want):")

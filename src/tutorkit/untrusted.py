@@ -66,30 +66,33 @@ def _size_check(text: str | bytes, what: str) -> None:
         raise UntrustedInput(f"{what} is larger than {MAX_TEXT // 1024 // 1024} MiB: not parsed")
 
 
-def _expanded_size(node, limit: int) -> int:
-    """How many nodes ``node`` stands for once every alias is expanded (stops past ``limit``)."""
+def _children(node) -> list:
     import yaml
 
+    if isinstance(node, yaml.ScalarNode):
+        return []
+    if isinstance(node, yaml.MappingNode):
+        return [child for pair in node.value for child in pair]
+    return list(node.value)
+
+
+def _expanded_size(node, limit: int) -> int:
+    """How many nodes ``node`` stands for once every alias is expanded (stops past ``limit``).
+
+    Each node is visited once (an alias is the same node object again), so a "billion laughs"
+    costs as little to measure as it takes to write.
+    """
     sizes: dict[int, int] = {}
     stack = [(node, False)]
     while stack:
         current, children_done = stack.pop()
-        if id(current) in sizes:
-            continue
-        if isinstance(current, yaml.ScalarNode):
-            sizes[id(current)] = 1
-            continue
-        children = (
-            [child for pair in current.value for child in pair]
-            if isinstance(current, yaml.MappingNode)
-            else list(current.value)
-        )
-        if children_done:
+        children = _children(current)
+        if children_done or not children:
             total = 1 + sum(sizes.get(id(child), 1) for child in children)
             sizes[id(current)] = min(total, limit + 1)
-            continue
-        stack.append((current, True))
-        stack.extend((child, False) for child in children if id(child) not in sizes)
+        elif id(current) not in sizes:
+            stack.append((current, True))
+            stack.extend((child, False) for child in children if id(child) not in sizes)
     return sizes[id(node)]
 
 
@@ -102,38 +105,43 @@ def _loader(text: str):
     return Loader(text)
 
 
-def _documents(text: str | bytes, what: str, single: bool) -> list:
-    import yaml
-
+def _text(text: str | bytes, what: str) -> str:
     _size_check(text, what)
     if isinstance(text, bytes):
         try:
-            text = text.decode("utf-8")
+            return text.decode("utf-8")
         except UnicodeDecodeError:
             raise UntrustedInput(f"{what} is not UTF-8 text") from None
-    loader = _loader(text)
+    return text
+
+
+def _documents(text: str | bytes, what: str, single: bool) -> list:
+    import yaml
+
+    loader = _loader(_text(text, what))
     try:
         nodes = [loader.get_single_node()] if single else []
         while not single and loader.check_node():
             nodes.append(loader.get_node())
-        documents = []
-        for node in nodes:
-            if node is None:
-                documents.append(None)
-                continue
-            if _expanded_size(node, MAX_NODES) > MAX_NODES:
-                raise UntrustedInput(
-                    f"{what} expands to more than {MAX_NODES:,} values through YAML aliases: "
-                    "refusing to read it"
-                )
-            documents.append(loader.construct_document(node))
-        return documents
+        return [_construct(loader, node, what) for node in nodes]
     except RecursionError:
         raise UntrustedInput(f"{what} is nested too deeply to read") from None
     except yaml.YAMLError as exc:
         raise UntrustedInput(f"{what} is not valid YAML ({_yaml_where(exc)})") from None
     finally:
         loader.dispose()
+
+
+def _construct(loader, node, what: str):
+    """The data of one document, once its expanded size is known to be within bounds."""
+    if node is None:
+        return None
+    if _expanded_size(node, MAX_NODES) > MAX_NODES:
+        raise UntrustedInput(
+            f"{what} expands to more than {MAX_NODES:,} values through YAML aliases: "
+            "refusing to read it"
+        )
+    return loader.construct_document(node)
 
 
 def _yaml_where(exc: Exception) -> str:

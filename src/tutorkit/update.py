@@ -146,6 +146,34 @@ def _refuse(result: UpdateResult, reason: str) -> UpdateResult:
     return result
 
 
+def update_fleet(
+    paths: list[str], options: Options, to: str | None = None, jobs: int = 1
+) -> list[UpdateResult]:
+    """Update every repo that ``paths`` name (repos, or fleet folders), ``jobs`` at a time, the
+    template fetched once per URL: one result per repo, in order, also when interrupted (each
+    interrupted repo's result says so)."""
+    import functools
+
+    from tutorkit import fleet
+    from tutorkit.mirror import Templates
+    from tutorkit.plan import choose_targets, read_plans
+    from tutorkit.report import progress
+    from tutorkit.repos import discover
+
+    plans = read_plans(discover(paths), recover=True)
+    templates = Templates()
+    try:
+        with progress("Fetching the template", None):
+            choose_targets(plans, templates.fetch, to)
+        work = functools.partial(update_repo, options=options, trees=templates)
+        watch = functools.partial(progress, "Updating")
+        return fleet.run(plans, work, jobs, crashed=not_updated, watch=watch)
+    except fleet.Interrupted as stop:
+        return stop.results
+    except KeyboardInterrupt:  # before any repo was started
+        return [not_updated(plan, "interrupted before it started") for plan in plans]
+
+
 def update_repo(plan: RepoPlan, options: Options, trees: Trees) -> UpdateResult:
     """Update one repo as ``plan`` says; every failure is this repo's result, never raised."""
     result = UpdateResult(
@@ -206,9 +234,7 @@ def _update(plan: RepoPlan, options: Options, trees: Trees, result: UpdateResult
         return stop
     repo = plan.repo
     with repo_lock(repo) as folder:
-        note = recover(repo, folder)
-        if note:
-            result.notes.append(note)
+        result.notes += filter(None, [recover(repo, folder)])
         snapshot = Snapshot.take(repo)
         why = _unfit(repo, options, snapshot)
         if why:
@@ -216,18 +242,24 @@ def _update(plan: RepoPlan, options: Options, trees: Trees, result: UpdateResult
         with work_folder(folder) as work:
             result.files = compute(repo, plan, work, trees, from_head=bool(options.branch))
             result.notes += _package_notes(repo, plan, result.files)
-            refused = [f for f in result.files if f.change is Change.REFUSED]
+            refused = [f.detail for f in result.files if f.change is Change.REFUSED]
             if refused:
-                return _refuse(result, "; ".join(f.detail for f in refused))
+                return _refuse(result, "; ".join(refused))
             result.outcome = Outcome.CONFLICTS if result.conflicts else Outcome.UPDATED
-            if options.dry_run:
-                return result
-            writes, index_info = _writes(repo, result.files, index=not options.branch)
-            if options.branch:
-                _commit_on_branch(repo, work, options.branch, writes, _message(result), result)
-            else:
-                land(repo, folder, snapshot, writes, index_info, on_landed=result)
+            if not options.dry_run:
+                _carry_out(repo, folder, work, snapshot, options, result)
     return result
+
+
+def _carry_out(
+    repo: Path, folder: Path, work: Path, snapshot: Snapshot, options: Options, result: UpdateResult
+) -> None:
+    """Write the update: on a new branch, or in the working tree (through ``land``)."""
+    writes, index_info = _writes(repo, result.files, index=not options.branch)
+    if options.branch:
+        _commit_on_branch(repo, work, options.branch, writes, _message(result), result)
+    else:
+        land(repo, folder, snapshot, writes, index_info, on_landed=result)
 
 
 def _before_locking(plan: RepoPlan, options: Options, result: UpdateResult) -> UpdateResult | None:
@@ -309,18 +341,14 @@ def _ours_from_head(repo: Path, paths: set[str]) -> Ours:
             gate(repo, rel, head=entries)
         except UnsafePath as exc:
             odd[rel] = str(exc)
-    wanted = [
-        p
-        for p in sorted(paths - set(odd))
-        if p in entries and entries[p][0] in ("100644", "100755")
-    ]
+    files = {p for p, (kind, _sha) in entries.items() if kind in ("100644", "100755")}
+    wanted = sorted((paths - set(odd)) & files)
     blobs = read_blobs(repo, [entries[p][1] for p in wanted])
     ours = {
         p: Version(blob, entries[p][0] == "100755") for p, blob in zip(wanted, blobs, strict=True)
     }
-    for rel in paths:
-        if rel in entries and rel not in ours and rel not in odd:
-            odd[rel] = f"{rel} is not a regular file here and the template writes a file there"
+    for rel in (paths & set(entries)) - set(ours) - set(odd):
+        odd[rel] = f"{rel} is not a regular file here and the template writes a file there"
     return ours, set(entries), odd
 
 
@@ -394,24 +422,40 @@ def _package_notes(repo: Path, plan: RepoPlan, files: list[FileUpdate]) -> list[
     ]
 
 
+LEFT_ALONE = (Change.AUTHORS, Change.KEPT_DELETED, Change.REFUSED)
+
+
 def _writes(repo: Path, files: list[FileUpdate], index: bool) -> tuple[list[Write], str]:
     """The working-tree steps, and (``index``) the entries that mark conflicts, as Copier does."""
     writes, lines = [], []
     for f in files:
-        if f.unchanged or f.change in (Change.AUTHORS, Change.KEPT_DELETED, Change.REFUSED):
+        if f.unchanged or f.change in LEFT_ALONE:
             continue
-        before, after = f.before, f.result
-        if after.content != before.content or (
-            after.exists and after.executable != before.executable
-        ):
-            writes.append(Write(f.path, after.content, after.executable, digest(before.content)))
+        if _differs(f.before, f.result):
+            writes.append(_write(f))
         if index and f.stages:
-            lines.append(f"0 {'0' * 40}\t{f.path}")
-            for stage, version in enumerate(f.stages, start=1):
-                if version.exists:
-                    sha = hash_object(repo, version.content)
-                    lines.append(f"{mode(version.executable)} {sha} {stage}\t{f.path}")
+            lines += _stage_lines(repo, f)
     return writes, "\n".join(lines) + "\n" if lines else ""
+
+
+def _differs(before: Version, after: Version) -> bool:
+    return after.content != before.content or (
+        after.exists and after.executable != before.executable
+    )
+
+
+def _write(f: FileUpdate) -> Write:
+    return Write(f.path, f.result.content, f.result.executable, digest(f.before.content))
+
+
+def _stage_lines(repo: Path, f: FileUpdate) -> list[str]:
+    """Index entries that mark ``f`` unmerged: its base, ours and theirs as stages 1, 2, 3."""
+    lines = [f"0 {'0' * 40}\t{f.path}"]
+    for stage, version in enumerate(f.stages, start=1):
+        if version.exists:
+            sha = hash_object(repo, version.content)
+            lines.append(f"{mode(version.executable)} {sha} {stage}\t{f.path}")
+    return lines
 
 
 def _message(result: UpdateResult) -> str:

@@ -50,6 +50,23 @@ def drift(requirements: Path) -> list[str]:
     return lines
 
 
+def write_output(what: str, lines: list[str]) -> None:
+    """The step output `what` (multi-line, behind a random delimiter)."""
+    delimiter = f"EOF-{uuid.uuid4().hex}"
+    with open(os.environ["GITHUB_OUTPUT"], "a", encoding="utf-8") as out:
+        out.write(f"{what}<<{delimiter}\n" + "".join(f"{x}\n" for x in lines) + f"{delimiter}\n")
+
+
+def write_summary(what: str, lines: list[str]) -> None:
+    """A section of the job summary that lists `lines`."""
+    if what == "failed":
+        heading, items = "Failing tests and notebooks", [f"- `{x}`" for x in lines]
+    else:
+        heading, items = "Newest releases that differ from the pins", lines
+    with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as out:
+        out.write(f"### {heading}\n\n" + "".join(f"{x}\n" for x in items) + "\n")
+
+
 def main() -> None:
     if len(sys.argv) != 3 or sys.argv[1] not in ("failed", "drift"):
         sys.exit(__doc__)
@@ -57,18 +74,9 @@ def main() -> None:
     lines = failed_tests(path) if what == "failed" else drift(path)
     print("\n".join(lines) or f"nothing {what}")
     if os.environ.get("GITHUB_OUTPUT"):
-        delimiter = f"EOF-{uuid.uuid4().hex}"
-        with open(os.environ["GITHUB_OUTPUT"], "a", encoding="utf-8") as out:
-            out.write(
-                f"{what}<<{delimiter}\n" + "".join(f"{x}\n" for x in lines) + f"{delimiter}\n"
-            )
+        write_output(what, lines)
     if os.environ.get("GITHUB_STEP_SUMMARY") and lines:
-        if what == "failed":
-            heading, items = "Failing tests and notebooks", [f"- `{x}`" for x in lines]
-        else:
-            heading, items = "Newest releases that differ from the pins", lines
-        with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as out:
-            out.write(f"### {heading}\n\n" + "".join(f"{x}\n" for x in items) + "\n")
+        write_summary(what, lines)
 
 
 if __name__ == "__main__":

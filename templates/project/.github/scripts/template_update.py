@@ -75,36 +75,42 @@ def update_report() -> dict:
     return result
 
 
+YOURS = (
+    "These files are yours once created (README, configs, model and data code, notebooks you "
+    "rewrote): the update did not change them. The template's own change to each is shown; "
+    "take what you like by hand."
+)
+
+
 def authors_section(result: dict, limit: int) -> str:
     """The files the update left alone because they are the author's, and what it suggests."""
-    kept = [f for f in result.get("files", []) if f["change"] == "author's"]
-    deleted = [f for f in result.get("files", []) if f["change"] == "kept deleted"]
+    files = result.get("files", [])
+    kept = [f for f in files if f["change"] == "author's"]
+    deleted = ", ".join(f"`{f['path']}`" for f in files if f["change"] == "kept deleted")
     if not kept and not deleted:
         return ""
     lines = ["### Your files: left alone", ""]
-    if kept:
-        lines.append(
-            "These files are yours once created (README, configs, model and data code, "
-            "notebooks you rewrote): the update did not change them. The template's own change "
-            "to each is shown; take what you like by hand."
-        )
-        lines.append("")
+    lines += [YOURS, ""] if kept else []
     for entry in kept:
-        detail = f": {entry['detail']}" if entry.get("detail") else ""
-        lines.append(f"- `{entry['path']}`{detail}")
-        if entry.get("suggestion"):
-            lines += [
-                "",
-                f"  <details><summary>The template's change to {entry['path']}</summary>",
-                "",
-                fenced(entry["suggestion"], limit),
-                "",
-                "  </details>",
-            ]
-    if deleted:
-        names = ", ".join(f"`{f['path']}`" for f in deleted)
-        lines += ["", f"Files you deleted stay deleted: {names}."]
+        lines += kept_lines(entry, limit)
+    lines += ["", f"Files you deleted stay deleted: {deleted}."] if deleted else []
     return "\n".join(lines)
+
+
+def kept_lines(entry: dict, limit: int) -> list[str]:
+    """One of the author's files, and the template's change to it (folded)."""
+    detail = f": {entry['detail']}" if entry.get("detail") else ""
+    lines = [f"- `{entry['path']}`{detail}"]
+    if entry.get("suggestion"):
+        lines += [
+            "",
+            f"  <details><summary>The template's change to {entry['path']}</summary>",
+            "",
+            fenced(entry["suggestion"], limit),
+            "",
+            "  </details>",
+        ]
+    return lines
 
 
 def conflicts() -> list[str]:
@@ -146,7 +152,8 @@ def workflow_files_changed() -> bool:
 
 
 def changelog_notes(src: str, new: str, old: str) -> tuple[str, str]:
-    """The template's CHANGELOG.md sections from `new` down to (not including) `old`."""
+    """The template's CHANGELOG.md sections from `new` down to (not including) `old`, or why
+    they could not be read."""
     if not src or not new or new == old:
         return "", ""
     clone = Path(tempfile.mkdtemp(dir=os.environ.get("RUNNER_TEMP"))) / "template"
@@ -160,15 +167,19 @@ def changelog_notes(src: str, new: str, old: str) -> tuple[str, str]:
     if done.returncode != 0 or not changelog.is_file():
         why = done.stderr.strip().splitlines()[-1:] or ["it has no CHANGELOG.md"]
         return "", f"The template's changelog could not be read from `{src}` ({why[0]})."
+    return sections(changelog.read_text(encoding="utf-8"), new, old), ""
+
+
+def sections(changelog: str, new: str, old: str) -> str:
+    """The `## new` ... sections of a changelog, down to (not including) `## old`."""
     kept, keep = [], False
-    for line in changelog.read_text(encoding="utf-8").splitlines():
+    for line in changelog.splitlines():
         if line == f"## {old}":
             break
-        if line == f"## {new}":
-            keep = True
+        keep = keep or line == f"## {new}"
         if keep:
             kept.append("#### " + line[3:] if line.startswith("## ") else line)
-    return "\n".join(kept).strip(), ""
+    return "\n".join(kept).strip()
 
 
 def fenced(text: str, limit: int) -> str:
@@ -225,52 +236,50 @@ def write_outputs(values: dict[str, str]) -> None:
             out.writelines(f"{name}={value}\n" for name, value in values.items())
 
 
-def main() -> None:
-    own_token = os.environ.get("OWN_TOKEN", "false") == "true"
-    result = update_report()
-    details = {f["path"]: f.get("detail", "") for f in result.get("files", [])}
+def read_versions() -> tuple[str, str, str]:
+    """The template version at HEAD (old) and now (new), and the answers file's text now."""
     before = git("show", f"HEAD:{ANSWERS}", check=False)
     answers = Path(ANSWERS)
     now = answers.read_text(encoding="utf-8") if answers.is_file() else ""
-    old = answer(COMMIT_LINE, before) or "unknown"
-    new = answer(COMMIT_LINE, now) or "unknown"
-    notes, notes_problem = changelog_notes(answer(SRC_LINE, now), new, old)
+    return answer(COMMIT_LINE, before) or "unknown", answer(COMMIT_LINE, now) or "unknown", now
 
-    found = conflicts()
-    withheld = not own_token and workflow_files_changed()
-    paths, diff = hold_back_github_changes(found) if withheld else ([], "")
-    if withheld:
-        found = [path for path in found if not path.startswith(f"{HELD_BACK}/")]
-        if new != old:
-            answers.write_text(COMMIT_LINE.sub(lambda _: f"_commit: {old}", now, count=1))
 
+def hold_back(found: list[str], old: str, new: str, now: str) -> tuple[list[str], list[str], str]:
+    """Hold back every change under .github/ and keep `_commit` at `old`: the conflicts left,
+    the paths held back, and their diff."""
+    paths, diff = hold_back_github_changes(found)
+    if new != old:
+        Path(ANSWERS).write_text(COMMIT_LINE.sub(lambda _: f"_commit: {old}", now, count=1))
+    return [path for path in found if not path.startswith(f"{HELD_BACK}/")], paths, diff
+
+
+def conflicts_section(found: list[str], details: dict[str, str]) -> str:
+    if not found:
+        return "No conflicts: the template changes merged cleanly with this repo's own edits."
+    listed = "\n".join(
+        f"- `{path}`" + (f": {details[path]}" if details.get(path) else "") for path in found
+    )
+    return (
+        "**Conflicts to resolve by hand** (search for `<<<<<<<`, read any `.rej` file, "
+        f"then delete it):\n\n{listed}"
+    )
+
+
+def body_parts(result: dict, versions: tuple[str, str, str], found: list[str]) -> list[str]:
+    """The pull request body's parts: versions, changelog, conflicts, the author's files."""
+    old, new, now = versions
     parts = [f"Template update from the tutorkit template: `{old}` -> `{new}`."]
-    if notes:
-        parts.append(f"### What changed in the template\n\n{notes}")
-    elif notes_problem:
-        parts.append(notes_problem)
-    if found:
-        listed = "\n".join(
-            f"- `{path}`" + (f": {details[path]}" if details.get(path) else "") for path in found
-        )
-        parts.append(
-            "**Conflicts to resolve by hand** (search for `<<<<<<<`, read any `.rej` file, "
-            f"then delete it):\n\n{listed}"
-        )
-    else:
-        parts.append(
-            "No conflicts: the template changes merged cleanly with this repo's own edits."
-        )
+    notes, notes_problem = changelog_notes(answer(SRC_LINE, now), new, old)
+    if notes or notes_problem:
+        parts.append(f"### What changed in the template\n\n{notes}" if notes else notes_problem)
+    details = {f["path"]: f.get("detail", "") for f in result.get("files", [])}
+    parts.append(conflicts_section(found, details))
     yours = authors_section(result, SUGGESTION_LIMIT)
-    if yours:
-        parts.append(yours)
-    summary_parts = list(parts)
-    if withheld:
-        parts.append(held_back_section(paths, diff, old, BODY_DIFF_LIMIT))
-        summary_parts.append(held_back_section(paths, diff, old, SUMMARY_DIFF_LIMIT))
-    parts.append(verification(own_token))
-    summary_parts.append(parts[-1])
+    return parts + ([yours] if yours else [])
 
+
+def write_body(parts: list[str], summary_parts: list[str]) -> Path:
+    """The pull request body (printed too) and the job summary."""
     temp = Path(os.environ.get("RUNNER_TEMP") or tempfile.gettempdir())
     body = temp / "template-update.md"
     body.write_text("\n\n".join(parts) + "\n", encoding="utf-8")
@@ -279,6 +288,26 @@ def main() -> None:
     if summary:
         with open(summary, "a", encoding="utf-8") as out:
             out.write("\n\n".join(summary_parts) + "\n")
+    return body
+
+
+def main() -> None:
+    own_token = os.environ.get("OWN_TOKEN", "false") == "true"
+    result = update_report()
+    versions = old, new, now = read_versions()
+    found = conflicts()
+    withheld = not own_token and workflow_files_changed()
+    paths, diff = [], ""
+    if withheld:
+        found, paths, diff = hold_back(found, old, new, now)
+    parts = body_parts(result, versions, found)
+    summary_parts = list(parts)
+    if withheld:
+        parts.append(held_back_section(paths, diff, old, BODY_DIFF_LIMIT))
+        summary_parts.append(held_back_section(paths, diff, old, SUMMARY_DIFF_LIMIT))
+    parts.append(verification(own_token))
+    summary_parts.append(parts[-1])
+    body = write_body(parts, summary_parts)
     title = f"Template update: {old} -> {new}"
     write_outputs(
         {

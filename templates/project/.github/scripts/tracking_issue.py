@@ -49,16 +49,20 @@ def outcome(needs: dict) -> str:
 def report(needs: dict, what: str, run_url: str) -> str:
     lines = [f"{what} failed: {run_url}", "", "Failing jobs:"]
     for job_id, job in needs.items():
-        if job.get("result") != "failure":
-            continue
-        failed = [t for t in (job.get("outputs") or {}).get("failed", "").splitlines() if t]
-        lines.append(f"- `{job_id}`" + (":" if failed else ""))
-        lines += [f"  - `{test}`" for test in failed]
+        if job.get("result") == "failure":
+            lines += job_lines(job_id, job)
     drift = [(job.get("outputs") or {}).get("drift", "").strip() for job in needs.values()]
-    if any(drift):
+    drift = [text for text in drift if text]
+    if drift:
         lines += ["", "Installed releases that differ from the pins in requirements.txt:", ""]
-        lines += [text for text in drift if text]
+        lines += drift
     return "\n".join(lines) + "\n"
+
+
+def job_lines(job_id: str, job: dict) -> list[str]:
+    """A failing job, and the tests and notebooks it names as failed."""
+    failed = [t for t in (job.get("outputs") or {}).get("failed", "").splitlines() if t]
+    return [f"- `{job_id}`" + (":" if failed else ""), *(f"  - `{test}`" for test in failed)]
 
 
 def body_file(text: str) -> str:

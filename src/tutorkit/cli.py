@@ -247,7 +247,7 @@ def _update_options(args):
 
 
 def _cmd_update(args) -> int:
-    from tutorkit.land import deferred_signals
+    from tutorkit.fleet import deferred_signals
     from tutorkit.report import print_json, print_update_table
     from tutorkit.update import update_fleet
 

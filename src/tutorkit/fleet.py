@@ -8,7 +8,7 @@ separate processes. The workers:
 - stop on SIGTERM: the parent sends it on Ctrl-C or SIGTERM, and the kernel sends it when the
   parent dies, even by kill -9 (``PR_SET_PDEATHSIG`` on Linux; elsewhere a thread notices that
   the parent is gone). A stopping worker abandons its repo at once, except inside the few
-  milliseconds of landing, which finish first (``land.deferred_signals``).
+  milliseconds of landing, which finish first (``deferred_signals``).
 
 ``run`` returns every job's result; an interrupted run raises ``Interrupted`` carrying the results
 it has, so the caller can say which repos were updated and which were not.
@@ -27,6 +27,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 PR_SET_PDEATHSIG = 1
+DEFERRED_SIGNALS = tuple(
+    s for s in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)) if s
+)
 
 
 class Interrupted(BaseException):
@@ -71,6 +74,37 @@ def sigterm_interrupts() -> Iterator[None]:
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+
+
+@contextlib.contextmanager
+def deferred_signals() -> Iterator[None]:
+    """Hold back Ctrl-C, SIGTERM and SIGHUP until the block ends, then deliver the first one."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pending: list[int] = []
+    previous = {
+        s: signal.signal(s, lambda signum, frame: pending.append(signum)) for s in DEFERRED_SIGNALS
+    }
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        if pending:
+            signal.raise_signal(pending[0])
+
+
+def threads(work: Callable[[Any], Any], items: list[Any], most: int) -> list[Any]:
+    """``work(item)`` for every item, up to ``most`` at a time in threads (network round
+    trips); the results in the order of ``items``. An interrupt leaves no thread to wait for."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = ThreadPoolExecutor(max_workers=min(most, max(1, len(items))))
+    try:
+        return list(pool.map(work, items))
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _die_with(parent: int) -> None:

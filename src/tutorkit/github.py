@@ -35,7 +35,6 @@ import subprocess
 import threading
 import time
 import urllib.parse
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -431,11 +430,10 @@ def fleet_health(client: Client, repos: list[tuple[Path, dict]], fix: bool) -> l
                 repo=slug, error=f"GitHub's answer is not what tutorkit reads ({why})"
             )
 
-    pool = ThreadPoolExecutor(max_workers=min(WORKERS, max(1, len(repos))))
+    from tutorkit.fleet import threads
+
     try:
-        return list(pool.map(one, repos))
+        return threads(one, repos, most=WORKERS)
     except BaseException:  # Ctrl-C, SIGTERM, a StopAll: no thread may keep the process waiting
         client.close_all()
         raise
-    finally:
-        pool.shutdown(wait=False, cancel_futures=True)

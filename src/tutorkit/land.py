@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import hashlib
 import json
 import os
@@ -40,15 +39,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tutorkit.errors import TutorkitError
+from tutorkit.fleet import deferred_signals
 from tutorkit.git import IDENTITY, clean_environment, git, git_dir, hash_object, run_git
-from tutorkit.mirror import sweep_stale
+from tutorkit.locks import file_lock, sweep_stale
 from tutorkit.untrusted import printable
 
 TXN = "txn"
 FAULT_ENV = "TUTORKIT_FAULT"  # fault injection for the tests: see fault()
-DEFERRED_SIGNALS = tuple(
-    s for s in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)) if s
-)
 
 
 class RepoBusy(TutorkitError):
@@ -138,19 +135,15 @@ def state_dir(repo: Path) -> Path:
 def repo_lock(repo: Path) -> Iterator[Path]:
     """Hold the repo's update lock (refuse at once if another process holds it)."""
     folder = state_dir(repo)
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / "lock", "a+b") as handle:
+    with contextlib.ExitStack() as held:
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            held.enter_context(file_lock(folder / "lock", wait=False))
         except BlockingIOError:
             raise RepoBusy(
                 "another tutorkit update is running on this repo: wait for it to finish"
             ) from None
-        try:
-            sweep_stale(folder, "work-")
-            yield folder
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+        sweep_stale(folder, "work-")
+        yield folder
 
 
 @contextlib.contextmanager
@@ -161,27 +154,6 @@ def work_folder(folder: Path) -> Iterator[Path]:
         yield path
     finally:
         shutil.rmtree(path, ignore_errors=True)
-
-
-@contextlib.contextmanager
-def deferred_signals() -> Iterator[None]:
-    """Hold back Ctrl-C, SIGTERM and SIGHUP until the block ends, then deliver the first one."""
-    import threading
-
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    pending: list[int] = []
-    previous = {
-        s: signal.signal(s, lambda signum, frame: pending.append(signum)) for s in DEFERRED_SIGNALS
-    }
-    try:
-        yield
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-        if pending:
-            signal.raise_signal(pending[0])
 
 
 def sha256(path: Path) -> str:

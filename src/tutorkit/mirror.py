@@ -14,7 +14,6 @@ fleet of 60 repos costs one network round trip per template, not one per repo.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import io
 import os
@@ -28,6 +27,7 @@ from typing import TypeVar
 
 from tutorkit.errors import TutorkitError, UsageError
 from tutorkit.git import reason, run_git
+from tutorkit.locks import file_lock, sweep_stale
 from tutorkit.template import TEMPLATE_URL_ENV, template_url
 
 CACHE_ENV = "TUTORKIT_CACHE_DIR"
@@ -96,38 +96,6 @@ def cache_dir() -> Path:
     return Path(base) / "tutorkit"
 
 
-@contextlib.contextmanager
-def locked(path: Path):
-    """An exclusive lock on ``path`` (created if needed), held for the ``with`` block."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+b") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def sweep_stale(folder: Path, prefix: str) -> None:
-    """Remove ``prefix<pid>-…`` folders left by processes that no longer run (a kill -9)."""
-    if not folder.is_dir():
-        return
-    for path in folder.glob(f"{prefix}*"):
-        pid = path.name[len(prefix) :].split("-", 1)[0]
-        if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
-            shutil.rmtree(path, ignore_errors=True)
-
-
 def remote_tags(url: str) -> list[str]:
     """Every tag of the template repository at ``url`` (one ``git ls-remote``)."""
     proc = run_git(["ls-remote", "--tags", "--refs", "--", git_url(url)])
@@ -141,7 +109,7 @@ def remote_tags(url: str) -> list[str]:
 def per_template(urls: set[str], work: Callable[[str], T]) -> dict[str, T | TutorkitError]:
     """``work(url)`` for every template URL, several at a time (network round trips); a
     TutorkitError it raises is kept as that URL's value."""
-    from concurrent.futures import ThreadPoolExecutor
+    from tutorkit.fleet import threads
 
     def result_or_error(url: str) -> T | TutorkitError:
         try:
@@ -150,8 +118,7 @@ def per_template(urls: set[str], work: Callable[[str], T]) -> dict[str, T | Tuto
             return exc
 
     ordered = sorted(urls)
-    with ThreadPoolExecutor(max_workers=min(8, max(1, len(ordered)))) as pool:
-        return dict(zip(ordered, pool.map(result_or_error, ordered), strict=True))
+    return dict(zip(ordered, threads(result_or_error, ordered, most=8), strict=True))
 
 
 def tags_of_templates(urls: set[str]) -> dict[str, list[str] | TutorkitError]:
@@ -192,7 +159,7 @@ class Mirror:
             raise _unwritable(self.root, exc) from None
 
     def _fetch(self) -> None:
-        with locked(self.path.with_suffix(".lock")):
+        with file_lock(self.path.with_suffix(".lock")):
             if not (self.path / "HEAD").is_file():
                 shutil.rmtree(self.path, ignore_errors=True)
                 proc = run_git(["init", "--quiet", "--bare", str(self.path)])

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tutorkit.errors import TutorkitError, one_line
-from tutorkit.fleet import Interrupted
+from tutorkit.fleet import Interrupted, deferred_signals
 from tutorkit.git import (
     git,
     hash_object,
@@ -41,7 +41,6 @@ from tutorkit.land import (
     UnsafePath,
     Write,
     commit_of,
-    deferred_signals,
     gate,
     interrupted_landing,
     land,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from cli_support import NEW, NEW_FILE, plain_copier_update, snapshot
+from cli_support import NEW, NEW_FILE, OLD, plain_copier_update, snapshot
 from support import TEMPLATE_TAG, git
 
 from tutorkit.template import DEFAULT_TEMPLATE_URL
@@ -119,3 +119,37 @@ def test_new_offers_the_folder_name_and_gits_author(tmp_path, tk, template_url):
     )  # fmt: skip
     answers = yaml.safe_load((tmp_path / "other" / ".copier-answers.yml").read_text())
     assert (answers["repo_name"], answers["author_name"]) == ("chosen", "Ada Lovelace")
+
+
+@pytest.mark.slow  # a plain copier update in a subprocess
+def test_the_readmes_owner_fix_leaves_no_placeholder_and_keeps_the_version(make_repo):
+    """The README's "Author, before you publish" box, followed as written: the two files it
+    names by hand, then its copier command, pasted from the README. No file names the
+    placeholder owner afterwards, and the repo stays at its template version."""
+    import re
+    import subprocess
+    import sys
+
+    repo = make_repo()
+    readme = (repo / "README.md").read_text()
+    (command,) = re.findall(r"`(copier update [^`]*github_owner=YOUR-NAME)`", readme)
+    readme = readme.replace("\n> ", " ")
+    named = r"Replace it with your GitHub name in `([^`]+)` and `([^`]+)`"
+    for name in re.findall(named, readme.replace("\n> ", " "))[0]:
+        path = repo / name
+        path.write_text(path.read_text().replace("your-github-name", "ada-lab"))
+    git(repo, "commit", "--quiet", "-am", "My name in my files")
+    args = command.replace("YOUR-NAME", "ada-lab").split()[1:]
+    done = subprocess.run(
+        [sys.executable, "-m", "copier", *args], cwd=repo, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    left = subprocess.run(
+        ["git", "grep", "-l", "--untracked", "your-github-name", "--", "."],
+        cwd=repo, capture_output=True, text=True,
+    )  # fmt: skip
+    # Only the guide's own instruction still spells the placeholder ("If the badges name ...").
+    assert left.stdout == "AUTHORING.md\n"
+    assert (repo / "AUTHORING.md").read_text().count("your-github-name") == 1
+    answers = yaml.safe_load((repo / ".copier-answers.yml").read_text())
+    assert (answers["github_owner"], answers["_commit"]) == ("ada-lab", OLD)

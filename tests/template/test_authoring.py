@@ -280,7 +280,7 @@ def test_generated_package_keeps_functions_simple(variants, framework):
 def test_readme_says_when_its_links_name_the_placeholder_owner(variants, citations):
     placeholder = (variants["pytorch", "3.11"] / "README.md").read_text()  # --defaults
     assert "**Author, before you publish:**" in placeholder
-    assert "copier update --defaults -d github_owner=YOUR-NAME" in placeholder
+    assert "copier update --defaults --vcs-ref=:current: -d github_owner=YOUR-NAME" in placeholder
     real = (citations["full"] / "README.md").read_text()  # github_owner=ada-lab
     assert "before you publish" not in real and "your-github-name" not in real
 

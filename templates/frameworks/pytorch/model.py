@@ -12,15 +12,16 @@ class SmallCNN(nn.Module):
     def __init__(self, cfg: ModelConfig, image_shape: tuple[int, int, int], num_classes: int):
         super().__init__()
         height, width, channels = image_shape
+        pool = 2 if min(height, width) >= 2 else 1  # rows of tabular data are 1 pixel high
         layers = []
         for out_channels in cfg.channels:
             layers += [nn.Conv2d(channels, out_channels, kernel_size=3, padding=1), nn.ReLU()]
             channels = out_channels
-        self.features = nn.Sequential(*layers, nn.MaxPool2d(2))
+        self.features = nn.Sequential(*layers, nn.MaxPool2d(pool))
         self.classifier = nn.Sequential(
             nn.Flatten(),
             nn.Dropout(cfg.dropout),
-            nn.Linear(channels * (height // 2) * (width // 2), cfg.hidden),
+            nn.Linear(channels * (height // pool) * (width // pool), cfg.hidden),
             nn.ReLU(),
             nn.Dropout(cfg.dropout),
             nn.Linear(cfg.hidden, num_classes),

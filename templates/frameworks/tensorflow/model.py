@@ -14,11 +14,12 @@ def build_model(
         layers.Conv2D(width, kernel_size=3, padding="same", activation="relu")
         for width in cfg.channels
     ]
+    pool = 2 if min(image_shape[:2]) >= 2 else 1  # rows of tabular data are 1 pixel high
     return keras.Sequential(
         [
             keras.Input(shape=tuple(image_shape)),  # (height, width, channels)
             *convolutions,
-            layers.MaxPooling2D(2),
+            layers.MaxPooling2D(pool),
             layers.Flatten(),
             layers.Dropout(cfg.dropout),
             layers.Dense(cfg.hidden, activation="relu"),

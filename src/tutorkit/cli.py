@@ -169,6 +169,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="with --github: re-enable the workflows GitHub disabled for inactivity",
     )
+    status.add_argument(
+        "--html",
+        metavar="DIR",
+        help="with --github: also write the fleet dashboard, DIR/index.html (a static page; "
+        "adds each repo's last notebook reports and releases behind) and DIR/status.json",
+    )
     _json_option(status)
 
     check = commands.add_parser(
@@ -288,6 +294,8 @@ def _cmd_status(args) -> int:
     client = None
     if args.fix and not args.github:
         raise UsageError("--fix works with --github: tutorkit status --github --fix.")
+    if args.html and not args.github:
+        raise UsageError("--html works with --github: tutorkit status --github --html DIR.")
     if args.github:
         from tutorkit.github import Client, api_url, find_token
 
@@ -296,7 +304,16 @@ def _cmd_status(args) -> int:
         "Reading repos, template tags and GitHub" if client else "Reading repos and template tags"
     )
     with progress(what, None):
-        statuses = fleet_status(discover(args.repos), github=client, fix=args.fix)
+        statuses = fleet_status(
+            discover(args.repos), github=client, fix=args.fix, history=bool(args.html)
+        )
+    if args.html:
+        from pathlib import Path
+
+        from tutorkit.dashboard import write_dashboard
+
+        page = write_dashboard(Path(args.html), [s.to_json() for s in statuses])
+        print(f"tutorkit: wrote the dashboard {page}", file=sys.stderr)
     if args.json:
         print_json([s.to_json() for s in statuses])
     else:

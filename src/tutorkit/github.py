@@ -333,3 +333,171 @@ def fleet_health(client: Client, repos: list[tuple[Path, dict]], fix: bool) -> l
 
     with ThreadPoolExecutor(max_workers=min(WORKERS, max(1, len(repos)))) as pool:
         return list(pool.map(one, repos))
+
+
+# The dashboard's reads (`tutorkit status --github --html`): the notebooks' recent test reports.
+#
+#     GET /repos/{owner}/{repo}/actions/artifacts?name=notebook-report   the last reports
+#     GET /repos/{owner}/{repo}/actions/artifacts/{id}/zip               one report (a zip)
+#
+# The zip endpoint answers 302 with a short-lived URL on another host (GitHub's docs: "Look for
+# Location: in the response header"); that URL is fetched without the token, and no further
+# redirect is followed. What the zip holds is untrusted: bounded in size and entries.
+
+REPORT_ARTIFACT = "notebook-report"
+HISTORY_RUNS = 5  # reports read per repo: the duration trend's length
+MAX_ARTIFACT = 32 * 2**20  # bytes of one downloaded zip
+MAX_ENTRY = 16 * 2**20  # bytes of one file inside it, unpacked
+MAX_ENTRIES = 200
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None  # the HTTPError with the 3xx reaches the caller, which decides
+
+
+def _read_bounded(response, limit: int, what: str) -> bytes:
+    body = response.read(limit + 1)
+    if len(body) > limit:
+        raise Refused(f"{what} is larger than {limit // 2**20} MiB: not read", 413)
+    return body
+
+
+def artifact_zip(client: Client, slug: str, artifact_id: int) -> bytes:
+    """The bytes of an artifact's zip; the token goes to the API host only."""
+    path = f"/repos/{slug}/actions/artifacts/{int(artifact_id)}/zip"
+    request = urllib.request.Request(
+        client.base + path,
+        headers={
+            "Accept": "application/vnd.github+json",
+            "Authorization": f"Bearer {client.token}",
+            "X-GitHub-Api-Version": "2022-11-28",
+            "User-Agent": f"tutorkit/{__version__}",
+        },
+    )
+    opener = urllib.request.build_opener(_NoRedirect)
+    what = f"artifact {int(artifact_id)} of {slug}"
+    try:
+        with opener.open(request, timeout=TIMEOUT) as response:
+            return _read_bounded(response, MAX_ARTIFACT, what)
+    except urllib.error.HTTPError as error:
+        location = error.headers.get("Location", "") if error.code in (301, 302, 307) else ""
+        if not location:
+            raise client._explain(error, "GET", path) from None
+    except (urllib.error.URLError, TimeoutError, OSError) as error:
+        raise StopAll(f"Cannot reach GitHub's API at {client.base} ({one_line(error)}).") from None
+    if not re.fullmatch(r"https?://[^\s]+", location):
+        raise Refused(f"GitHub sent {what} to a location that is not an http(s) URL", 502)
+    plain = urllib.request.Request(location, headers={"User-Agent": f"tutorkit/{__version__}"})
+    try:
+        with opener.open(plain, timeout=TIMEOUT) as response:
+            return _read_bounded(response, MAX_ARTIFACT, what)
+    except (urllib.error.URLError, TimeoutError, OSError) as error:
+        raise Refused(f"Cannot download {what} ({one_line(error)})", 502) from None
+
+
+def _zip_entries(data: bytes) -> dict[str, bytes]:
+    """Name -> bytes of each file in the zip, refusing bombs (sizes, count) and odd names."""
+    import io
+    import zipfile
+
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        infos = [i for i in archive.infolist() if not i.is_dir()]
+        if len(infos) > MAX_ENTRIES or any(i.file_size > MAX_ENTRY for i in infos):
+            raise Refused("a notebook report holds too many or too large files: not read", 413)
+        entries = {}
+        for info in infos:
+            with archive.open(info) as member:
+                entries[info.filename] = member.read(MAX_ENTRY + 1)[:MAX_ENTRY]
+        return entries
+    except (zipfile.BadZipFile, EOFError, ValueError) as error:
+        raise Refused(f"a notebook report is not a readable zip ({one_line(error)})", 422) from None
+
+
+def _outcome(case) -> str:
+    if case.find("failure") is not None or case.find("error") is not None:
+        return "failed"
+    return "skipped" if case.find("skipped") is not None else "passed"
+
+
+def junit_cases(xml: bytes) -> list[dict]:
+    """Each test case of a pytest junit report (xunit1): file, name, outcome, seconds."""
+    import xml.etree.ElementTree as ET
+
+    if b"<!DOCTYPE" in xml or b"<!ENTITY" in xml:
+        raise Refused("a junit report declares a DOCTYPE or entities: not read", 422)
+    try:
+        root = ET.fromstring(xml)
+    except ET.ParseError as error:
+        raise Refused(f"a junit report is not valid XML ({one_line(error)})", 422) from None
+    cases = []
+    for case in root.iter("testcase"):
+        try:
+            seconds = round(float(case.get("time", "0")), 3)
+        except ValueError:
+            seconds = 0.0
+        cases.append(
+            {
+                "file": case.get("file") or case.get("classname", ""),
+                "name": case.get("name", ""),
+                "outcome": _outcome(case),
+                "seconds": seconds,
+            }
+        )
+    return cases
+
+
+WARNING_LINE = re.compile(r"^\S.*?:\d+: (?P<category>\w*Warning): (?P<message>.+)$")
+MAX_WARNINGS = 50  # per notebook
+
+
+def notebook_warnings(notebook: bytes) -> list[str]:
+    """The warnings an executed notebook printed (stderr outputs in Python's warning format),
+    as "Category: message" without the file and line (a kernel's temporary file name)."""
+    try:
+        cells = json.loads(notebook).get("cells", [])
+    except (ValueError, AttributeError):
+        return []
+    found: list[str] = []
+    for cell in cells if isinstance(cells, list) else []:
+        for output in cell.get("outputs", []) if isinstance(cell, dict) else []:
+            if not isinstance(output, dict) or output.get("name") != "stderr":
+                continue
+            text = output.get("text", "")
+            text = "".join(text) if isinstance(text, list) else str(text)
+            for line in text.splitlines():
+                if (match := WARNING_LINE.match(line)) and len(found) < MAX_WARNINGS:
+                    found.append(f"{match['category']}: {match['message'].strip()}")
+    return list(dict.fromkeys(found))
+
+
+def read_report(data: bytes) -> dict:
+    """One notebook-report artifact: its junit cases, and each executed notebook's warnings."""
+    entries = _zip_entries(data)
+    xml = next((body for name, body in entries.items() if name.endswith(".xml")), None)
+    if xml is None:
+        raise Refused("a notebook report has no junit .xml file", 422)
+    warnings = {
+        name: found
+        for name, body in entries.items()
+        if name.endswith(".ipynb") and (found := notebook_warnings(body))
+    }
+    return {"cases": junit_cases(xml), "warnings": warnings}
+
+
+def notebook_history(client: Client, slug: str, runs: int = HISTORY_RUNS) -> list[dict]:
+    """The last ``runs`` notebook reports (newest first), each with its run and date."""
+    listed = client.get(f"/repos/{slug}/actions/artifacts", name=REPORT_ARTIFACT, per_page=runs)[
+        "artifacts"
+    ]
+    reports = []
+    for artifact in listed[:runs]:
+        if artifact.get("expired"):
+            continue
+        report = read_report(artifact_zip(client, slug, int(artifact["id"])))
+        run = artifact.get("workflow_run") or {}
+        reports.append(
+            {"run_id": run.get("id"), "created_at": str(artifact["created_at"]), **report}
+        )
+    return reports

@@ -332,13 +332,17 @@ def executed_notebook(warnings: list[str]) -> str:
     return json.dumps(notebook)
 
 
-def report_zip(cases: list[tuple[str, str, float]], warnings: dict[str, list[str]]) -> bytes:
-    """A notebook-report artifact: junit.xml and the executed notebooks."""
+def report_zip(
+    cases: list[tuple[str, str, float]], warnings: dict[str, list[str]], name: str = "repo"
+) -> bytes:
+    """A notebook-report artifact as the generated notebooks workflow uploads it: paths
+    `$RUNNER_TEMP/junit.xml` and `notebooks/`, which actions/upload-artifact roots at their
+    common ancestor (`/home/runner/work`): `_temp/junit.xml`, `NAME/NAME/notebooks/...`."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("junit.xml", junit_xml(cases))
+        archive.writestr("_temp/junit.xml", junit_xml(cases))
         for path, *_ in cases:
-            archive.writestr(path, executed_notebook(warnings.get(path, [])))
+            archive.writestr(f"{name}/{name}/{path}", executed_notebook(warnings.get(path, [])))
     return buffer.getvalue()
 
 
@@ -402,7 +406,7 @@ def fleet_repo(index: int, slug: str, state: str, now: datetime) -> dict:
         warnings = {NOTEBOOKS[0]: [TORCH_LOAD]} if index % 2 == 0 else {}
         if index % 3 == 0:
             warnings[NOTEBOOKS[1]] = [DATALOADER]
-        data = report_zip(cases, warnings)
+        data = report_zip(cases, warnings, slug.split("/")[1])
         number = base + 200 + week
         repo["artifacts"].append(artifact(number, slug, run_id, _stamp(created), len(data)))
         repo["zips"][number] = data

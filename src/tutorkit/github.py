@@ -478,12 +478,20 @@ def read_report(data: bytes) -> dict:
     xml = next((body for name, body in entries.items() if name.endswith(".xml")), None)
     if xml is None:
         raise Refused("a notebook report has no junit .xml file", 422)
+    cases = junit_cases(xml)
+    files = {case["file"] for case in cases}
+
+    def tested(name: str) -> str:
+        """The junit file name of a zipped notebook: upload-artifact roots the zip at the
+        paths' common ancestor (`_temp/junit.xml`, `repo/repo/notebooks/x.ipynb`)."""
+        return next((f for f in files if name == f or name.endswith("/" + f)), name)
+
     warnings = {
-        name: found
+        tested(name): found
         for name, body in entries.items()
         if name.endswith(".ipynb") and (found := notebook_warnings(body))
     }
-    return {"cases": junit_cases(xml), "warnings": warnings}
+    return {"cases": cases, "warnings": warnings}
 
 
 def notebook_history(client: Client, slug: str, runs: int = HISTORY_RUNS) -> list[dict]:

@@ -22,6 +22,7 @@ Create, update and check companion repos of ML tutorials, from the tutorkit Copi
   tutorkit status [REPO]   which repos are behind the latest template release
   tutorkit update [REPO]   roll a template release into one repo or a whole fleet
   tutorkit check [REPO]    is a repo healthy (answers, notebooks, environments, configs, seeds, CI)
+  tutorkit fleet init DEST a fleet repo: a registry of your repos and their dashboard on Pages
 
 REPO is a repo, or a folder whose subfolders are repos (a fleet); it defaults to the current folder.
 Exit status: 0 when all is well, 1 when a repo needs attention, 2 for a usage error.
@@ -143,6 +144,17 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="show what would change (in a temporary clone) without changing any repo",
     )
+    update.add_argument(
+        "--wave",
+        metavar="NAME",
+        help="update only the repos of this wave of the registry (--registry), e.g. canary",
+    )
+    update.add_argument(
+        "--registry",
+        metavar="FILE",
+        default="fleet.yml",
+        help="with --wave: the fleet repo's registry (default: fleet.yml)",
+    )
     _json_option(update)
 
     status = commands.add_parser(
@@ -198,6 +210,27 @@ def build_parser() -> argparse.ArgumentParser:
         help="also run the notebooks: TUTORIAL_PROFILE=smoke python -m pytest --nbmake notebooks",
     )
     _json_option(check)
+
+    fleet = commands.add_parser(
+        "fleet",
+        help="a fleet repo: the registry of your companion repos and their dashboard",
+        description=(
+            "`fleet init DEST` creates a fleet repo from the template (copier's kind=fleet): "
+            "fleet.yml, the registry of your companion repos (repo, wave, notes), and a daily "
+            "workflow that publishes `tutorkit status --github --html` to GitHub Pages. "
+            "`fleet clone REGISTRY DIR` makes a shallow clone of each listed repo in DIR (what "
+            "that workflow runs status on); the token ($GH_TOKEN) goes to $GITHUB_SERVER_URL "
+            "only, as an HTTP header."
+        ),
+    )
+    actions = fleet.add_subparsers(dest="fleet_command", metavar="ACTION", required=True)
+    init = actions.add_parser("init", help="create a fleet repo in DEST")
+    init.add_argument("dest", metavar="DEST", help="folder to create (must not exist or be empty)")
+    _answer_options(init, url_help, example="github_owner=ada")
+    clone = actions.add_parser("clone", help="shallow-clone the registry's repos into DIR")
+    clone.add_argument("registry", metavar="REGISTRY", help="the fleet repo's fleet.yml")
+    clone.add_argument("dir", metavar="DIR", help="folder for the clones (owner__name)")
+    clone.add_argument("--wave", metavar="NAME", help="only the repos of this wave")
     return parser
 
 
@@ -256,6 +289,8 @@ def _cmd_update(args) -> int:
     if args.branch is not None and not valid_branch_name(args.branch):
         raise UsageError(f"--branch {args.branch!r} is not a branch name git accepts.")
     plans = read_plans(discover(args.repos), recover=True)
+    if args.wave:
+        plans = _plans_in_wave(plans, args.wave, args.registry)
     templates = Templates()
     try:
         with progress("Fetching the template", None):
@@ -283,6 +318,31 @@ def _cmd_update(args) -> int:
         print(f"tutorkit: interrupted; {INTERRUPTED['update']}", file=sys.stderr)
         return 130
     return 1 if any(r.needs_attention for r in results) else 0
+
+
+def _plans_in_wave(plans: list, wave: str, registry: str) -> list:
+    """The plans of the repos that the registry puts in ``wave`` (by their GitHub name)."""
+    from pathlib import Path
+
+    from tutorkit.errors import TutorkitError
+    from tutorkit.github import repo_slug
+    from tutorkit.registry import in_wave, load_registry
+
+    wanted = in_wave(load_registry(Path(registry)), wave, Path(registry))
+    chosen = []
+    for plan in plans:
+        try:
+            slug = repo_slug(plan.repo, plan.answers.data if plan.answers else {})
+        except TutorkitError:
+            continue
+        if slug.lower() in wanted:
+            chosen.append(plan)
+    if not chosen:
+        raise TutorkitError(
+            f"None of the repos given is in wave {wave!r} of {registry}: check their origin "
+            "remotes (or answers) against the registry."
+        )
+    return chosen
 
 
 def _cmd_status(args) -> int:
@@ -347,12 +407,43 @@ def _cmd_check(args) -> int:
     return 1 if any(r.result == "fail" for r in results) else 0
 
 
+def _cmd_fleet(args) -> int:
+    from pathlib import Path
+
+    if args.fleet_command == "init":
+        from tutorkit.create import create
+        from tutorkit.report import progress
+
+        with progress("Rendering the template", None):
+            path = create(
+                args.dest,
+                defaults=True,
+                data_pairs=["kind=fleet", *args.data],
+                url_override=args.template_url,
+            )
+        print(f"Created the fleet repo {path}; next: list your repos in {path / 'fleet.yml'}")
+        return 0
+    from tutorkit.registry import clone_members, in_wave, load_registry
+
+    registry = Path(args.registry)
+    members = load_registry(registry)
+    if args.wave:
+        wanted = in_wave(members, args.wave, registry)
+        members = [m for m in members if m.repo.lower() in wanted]
+    cloned, failed = clone_members(members, Path(args.dir))
+    print(f"Cloned {len(cloned)} of {len(members)} repos into {args.dir}.")
+    for why in failed:
+        print(f"tutorkit: cannot clone {why}", file=sys.stderr)
+    return 1 if failed else 0
+
+
 INTERRUPTED = {
     "new": "nothing was created.",
     "adopt": "nothing was changed.",
     "update": "every repo is either as it was or fully updated (see docs/fleet.md).",
     "status": "nothing was changed.",
     "check": "nothing was changed.",
+    "fleet": "the clones made so far are complete; nothing else was changed.",
 }
 COMMANDS = {
     "new": _cmd_new,
@@ -360,6 +451,7 @@ COMMANDS = {
     "update": _cmd_update,
     "status": _cmd_status,
     "check": _cmd_check,
+    "fleet": _cmd_fleet,
 }
 
 

@@ -1,0 +1,216 @@
+"""The fleet member of the template family (`copier copy ... -d kind=fleet`): its files, its
+dashboard workflow validated offline like the companion repos' workflows (GitHub's JSON schema,
+actionlint, zizmor), and every `run:` of that workflow executed here as GitHub Actions runs it.
+
+GitHub cannot be reached: the clone step reads bare git repos through GITHUB_SERVER_URL (a
+file:// folder laid out as owner/name.git), and the dashboard step asks the local REST
+stand-in (tests/github_server.py, GitHub's paths and field names) through GITHUB_API_URL.
+The Pages steps are GitHub's own actions (upload-pages-artifact, deploy-pages): checked as
+data (pins, permissions, the folder they publish), not run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from github_server import TOKEN, FakeGitHub, mixed_fleet
+from support import (
+    TEMPLATE_TAG,
+    actionlint_findings,
+    files_of,
+    git,
+    workflow_schema_errors,
+    zizmor_findings,
+)
+from test_workflow_scripts import run_step
+from test_workflows import ACTIONLINT_TOO_OLD, FULL_SHA, VERSION_COMMENT, all_steps, load
+
+CHECKOUT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+DASHBOARD = "dashboard.yml"
+# Each `run:` step of the fleet's workflows, and the test here that runs it.
+EXERCISED_BY = {
+    ("dashboard.yml", "build", "Install tutorkit"): "test_install_step_installs_this_tutorkit",
+    ("dashboard.yml", "build", "Clone the fleet's repos"): "test_dashboard_job_against_stand_ins",
+    ("dashboard.yml", "build", "Build the dashboard"): "test_dashboard_job_against_stand_ins",
+}
+
+
+@pytest.fixture(scope="module")
+def fleet_repo(render, tmp_path_factory) -> Path:
+    return render(tmp_path_factory.mktemp("fleet") / "fleet", kind="fleet", github_owner="ada")
+
+
+def steps_of(repo: Path, name: str = DASHBOARD) -> dict[tuple[str, str], dict]:
+    workflow = load(repo / ".github" / "workflows" / name)
+    return {
+        (job, step.get("name", step.get("uses", ""))): step for job, step in all_steps(workflow)
+    }
+
+
+def test_a_fleet_repo_has_the_registry_and_the_dashboard_workflow_only(
+    fleet_repo, render, tmp_path
+):
+    assert files_of(fleet_repo) == {
+        ".copier-answers.yml",
+        ".gitignore",
+        ".github/workflows/dashboard.yml",
+        "README.md",
+        "fleet.yml",
+    }
+    answers = yaml.safe_load((fleet_repo / ".copier-answers.yml").read_text())
+    assert answers["kind"] == "fleet" and answers["_commit"] == TEMPLATE_TAG
+    registry = yaml.safe_load((fleet_repo / "fleet.yml").read_text())
+    assert registry == {"repos": []}
+    assert "#  - repo: ada/digits-cnn" in (fleet_repo / "fleet.yml").read_text()
+    # The default is still a companion repo: answers files without `kind` stay valid.
+    tutorial = render(tmp_path / "tutorial")
+    assert yaml.safe_load((tutorial / ".copier-answers.yml").read_text())["kind"] == "tutorial"
+    assert not (tutorial / "fleet.yml").exists()
+
+
+def test_dashboard_workflow_passes_every_validator(fleet_repo):
+    workflows = fleet_repo / ".github" / "workflows"
+    assert workflow_schema_errors([workflows / DASHBOARD]) == ""
+    findings = actionlint_findings([workflows / DASHBOARD])
+    assert [f for f in findings if not f["message"].startswith(ACTIONLINT_TOO_OLD)] == []
+    assert zizmor_findings(fleet_repo / ".github") == []
+
+
+def test_dashboard_workflow_least_privilege_pinned(fleet_repo):
+    """Nothing writes but the deploy job (Pages and its OIDC proof); actions pinned by SHA, at
+    the releases tutorkit's own docs workflow uses; the page is what Pages publishes."""
+    path = fleet_repo / ".github" / "workflows" / DASHBOARD
+    workflow = load(path)
+    assert workflow["permissions"] == {}
+    assert workflow["jobs"]["build"]["permissions"] == {"contents": "read"}
+    assert workflow["jobs"]["deploy"]["permissions"] == {"pages": "write", "id-token": "write"}
+    assert workflow["jobs"]["deploy"]["environment"]["name"] == "github-pages"
+    assert set(workflow["on"]) == {"schedule", "push", "workflow_dispatch"}
+    assert workflow["on"]["push"] == {"branches": ["main"], "paths": ["fleet.yml"]}
+    own = (CHECKOUT / ".github" / "workflows" / "docs.yml").read_text()
+    for _, step in all_steps(workflow):
+        if "uses" in step:
+            assert FULL_SHA.match(step["uses"]), step["uses"]
+            if "pages" in step["uses"]:
+                assert step["uses"] in own
+        if step.get("uses", "").startswith("actions/checkout@"):
+            assert step["with"]["persist-credentials"] is False
+        assert "${{" not in step.get("run", ""), "values reach run: through env: only"
+    for line in path.read_text().splitlines():
+        if re.match(r"\s*(- )?uses:", line):
+            assert VERSION_COMMENT.search(line), line
+    steps = steps_of(fleet_repo)
+    upload = next(s for s in steps.values() if "upload-pages-artifact" in s.get("uses", ""))
+    assert upload["with"]["path"] == "site/"
+    assert "--html site" in steps["build", "Build the dashboard"]["run"]
+
+
+def test_every_run_step_is_exercised(fleet_repo):
+    runs = {
+        (DASHBOARD, job, name)
+        for (job, name), step in steps_of(fleet_repo).items()
+        if "run" in step
+    }
+    assert runs == set(EXERCISED_BY)
+    assert set(EXERCISED_BY.values()) <= set(globals())
+
+
+def test_install_step_installs_this_tutorkit(fleet_repo):
+    from packaging.requirements import Requirement
+
+    import tutorkit
+
+    command = steps_of(fleet_repo)["build", "Install tutorkit"]["run"].split()
+    assert command[:4] == ["python", "-m", "pip", "install"]
+    (wanted,) = [Requirement(word.strip('"')) for word in command[4:]]
+    assert wanted.name == "tutorkit" and wanted.specifier.contains(tutorkit.__version__)
+
+
+def publish(render, remotes: Path, slug: str, tmp_path: Path) -> None:
+    """A companion repo at remotes/owner/name.git, as `git clone` from GitHub would see it."""
+    work = render(tmp_path / "work" / slug.replace("/", "-"))
+    git(work, "init", "--quiet")
+    git(work, "add", "--all")
+    git(work, "commit", "--quiet", "-m", "Generated")
+    bare = remotes / f"{slug}.git"
+    bare.parent.mkdir(parents=True, exist_ok=True)
+    git(tmp_path, "clone", "--quiet", "--bare", str(work), str(bare))
+
+
+def test_dashboard_job_against_stand_ins(fleet_repo, render, tmp_path):
+    """The build job's run: steps in order, in a clone of the fleet repo: the registry's repos
+    cloned (through a token header that never lands in a remote URL), then the page built."""
+    slugs = ["ada/digits-cnn", "ada/iris-mlp", "grace/wine-tree"]
+    remotes = tmp_path / "remotes"
+    for slug in slugs:
+        publish(render, remotes, slug, tmp_path)
+    work = tmp_path / "fleet"
+    shutil.copytree(fleet_repo, work)
+    (work / "fleet.yml").write_text(
+        "repos:\n"
+        "  - repo: ada/digits-cnn\n    wave: canary\n    notes: first\n"
+        "  - repo: ada/iris-mlp\n"
+        "  - repo: grace/wine-tree\n"
+    )
+    runner_temp = tmp_path / "runner-temp"
+    runner_temp.mkdir()
+    base = {
+        **os.environ,
+        "RUNNER_TEMP": str(runner_temp),
+        "GITHUB_SERVER_URL": remotes.as_uri(),
+    }
+    steps = steps_of(work)
+    done = run_step(steps["build", "Clone the fleet's repos"], work, {"GH_TOKEN": TOKEN}, base)
+    assert done.returncode == 0, done.stderr
+    clones = runner_temp / "fleet"
+    assert sorted(p.name for p in clones.iterdir()) == [
+        "ada__digits-cnn",
+        "ada__iris-mlp",
+        "grace__wine-tree",
+    ]
+    for clone in clones.iterdir():
+        origin = git(clone, "remote", "get-url", "origin").strip()
+        assert origin == f"https://github.com/{clone.name.replace('__', '/')}.git"
+        assert TOKEN not in (clone / ".git" / "config").read_text()
+    repos, states = mixed_fleet(slugs)
+    with FakeGitHub(repos) as server:
+        base["GITHUB_API_URL"] = server.url
+        done = run_step(steps["build", "Build the dashboard"], work, {"GH_TOKEN": TOKEN}, base)
+    assert done.returncode == 0, done.stderr
+    rows = json.loads((work / "site" / "status.json").read_text())
+    assert [row["github"]["repo"] for row in rows] == slugs
+    assert [row["github"]["error"] for row in rows] == ["", "", ""]
+    page = (work / "site" / "index.html").read_text()
+    assert all(slug in page for slug in slugs)
+    assert "site/" in (work / ".gitignore").read_text().split()
+
+
+def test_a_registry_the_workflow_cannot_use_is_one_sentence(fleet_repo, tmp_path):
+    cases = {
+        "repos:\n  - repo: ada\n": "'ada' is not a GitHub repo (owner/name)",
+        "repos:\n  - repo: ada/x\n  - repo: Ada/X\n": "lists Ada/X twice",
+        "repos:\n  - repo: ada/x\n    owner: me\n": "unknown keys ['owner']",
+        "repos:\n  - repo: ada/x\n    wave: Canary!\n": "is not a wave name",
+        "repo: ada/x\n": "has no `repos:` list",
+    }
+    for text, expected in cases.items():
+        registry = tmp_path / "fleet.yml"
+        registry.write_text(text)
+        done = subprocess.run(
+            [str(BIN / "tutorkit"), "fleet", "clone", str(registry), str(tmp_path / "out")],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 1 and expected in done.stderr, (text, done.stderr)
+        assert len(done.stderr.strip().splitlines()) == 1
+        assert not (tmp_path / "out").exists()

@@ -115,6 +115,9 @@ class FakeGitHub:
             def do_PUT(self):
                 server.handle(self, "PUT")
 
+            def do_POST(self):
+                server.handle(self, "POST")
+
             def log_message(self, *args):
                 pass
 
@@ -133,6 +136,9 @@ class FakeGitHub:
     def handle(self, request: BaseHTTPRequestHandler, method: str) -> None:
         parts = urlsplit(request.path)
         query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+        if method == "POST":  # the JSON body, recorded as the query is
+            length = int(request.headers.get("Content-Length") or 0)
+            query = {**query, "body": json.loads(request.rfile.read(length) or b"null")}
         with self.lock:
             self.requests.append(
                 (method, parts.path, query, request.headers.get("Authorization", ""))
@@ -188,6 +194,16 @@ class FakeGitHub:
                     entry["state"] = "active"
                     return 204, None, {}
             return 404, {"message": "Not Found", "documentation_url": DOCS}, {}
+        if found := re.fullmatch(r"/actions/workflows/([\w.-]+)/dispatches", rest):
+            # Create a workflow dispatch event: 204 No Content (GitHub runs it later).
+            known = {str(w["id"]) for w in repo["workflows"]} | {
+                w["path"].rsplit("/", 1)[-1] for w in repo["workflows"]
+            }
+            if method != "POST" or found[1] not in known:
+                return 404, {"message": "Not Found", "documentation_url": DOCS}, {}
+            if not isinstance(query.get("body"), dict) or "ref" not in query["body"]:
+                return 422, {"message": 'Invalid request. "ref" wasn\'t supplied.'}, {}
+            return 204, None, {}
         if found := re.fullmatch(r"/actions/workflows/(\d+)/runs", rest):
             runs = [
                 r

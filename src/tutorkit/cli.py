@@ -182,6 +182,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --github: re-enable the workflows GitHub disabled for inactivity",
     )
     status.add_argument(
+        "--registry",
+        metavar="FILE",
+        help="with --github: a fleet repo's fleet.yml; each repo gets its wave, and the "
+        "dashboard shows the rollout of the latest template release, wave by wave",
+    )
+    status.add_argument(
         "--html",
         metavar="DIR",
         help="with --github: also write the fleet dashboard, DIR/index.html (a static page; "
@@ -231,6 +237,26 @@ def build_parser() -> argparse.ArgumentParser:
     clone.add_argument("registry", metavar="REGISTRY", help="the fleet repo's fleet.yml")
     clone.add_argument("dir", metavar="DIR", help="folder for the clones (owner__name)")
     clone.add_argument("--wave", metavar="NAME", help="only the repos of this wave")
+    rollout = actions.add_parser(
+        "rollout",
+        help="start the template update of the repos whose wave's turn it is",
+        description=(
+            "Roll the latest template release out wave by wave: start (workflow_dispatch) the "
+            "template-update workflow of each repo of the first wave (--first, default canary) "
+            "that has no update pull request yet, and of the other repos only once every "
+            "first-wave repo has taken the release (its update pull request's checks passed, "
+            "or it is current). CLONES: the clones `fleet clone` made. Needs a token that may "
+            "start the repos' workflows (actions: write). Exits 1 when a first-wave update "
+            "fails (the rest wait)."
+        ),
+    )
+    rollout.add_argument("registry", metavar="REGISTRY", help="the fleet repo's fleet.yml")
+    rollout.add_argument("clones", metavar="CLONES", help="folder of the registry's clones")
+    rollout.add_argument("--first", metavar="WAVE", default="canary", help="default: canary")
+    rollout.add_argument(
+        "--dry-run", action="store_true", help="say which updates would start; start none"
+    )
+    _json_option(rollout)
     return parser
 
 
@@ -345,6 +371,16 @@ def _plans_in_wave(plans: list, wave: str, registry: str) -> list:
     return chosen
 
 
+def _set_waves(statuses: list, registry: str) -> None:
+    from pathlib import Path
+
+    from tutorkit.registry import load_registry
+
+    waves = {m.repo.lower(): m.wave for m in load_registry(Path(registry))}
+    for status in statuses:
+        status.wave = waves.get(status.github.repo.lower(), "") if status.github else ""
+
+
 def _cmd_status(args) -> int:
     from tutorkit.errors import UsageError
     from tutorkit.report import print_json, print_status_table, progress
@@ -354,8 +390,9 @@ def _cmd_status(args) -> int:
     client = None
     if args.fix and not args.github:
         raise UsageError("--fix works with --github: tutorkit status --github --fix.")
-    if args.html and not args.github:
-        raise UsageError("--html works with --github: tutorkit status --github --html DIR.")
+    for option in ("html", "registry"):
+        if getattr(args, option) and not args.github:
+            raise UsageError(f"--{option} works with --github: add --github.")
     if args.github:
         from tutorkit.github import Client, api_url, find_token
 
@@ -367,6 +404,8 @@ def _cmd_status(args) -> int:
         statuses = fleet_status(
             discover(args.repos), github=client, fix=args.fix, history=bool(args.html)
         )
+    if args.registry:
+        _set_waves(statuses, args.registry)
     if args.html:
         from pathlib import Path
 
@@ -407,6 +446,32 @@ def _cmd_check(args) -> int:
     return 1 if any(r.result == "fail" for r in results) else 0
 
 
+def _fleet_rollout(args) -> int:
+    from pathlib import Path
+
+    from tutorkit.git import git
+    from tutorkit.github import Client, api_url, dispatch_update, find_token
+    from tutorkit.registry import load_registry
+    from tutorkit.report import print_json, print_rollout
+    from tutorkit.repos import discover
+    from tutorkit.rollout import plan
+    from tutorkit.status import fleet_status
+
+    waves = {m.repo.lower(): m.wave for m in load_registry(Path(args.registry))}
+    client = Client(find_token(), api_url())
+    statuses = fleet_status(discover([args.clones]), github=client)
+    rollout = plan([s.to_json() for s in statuses], waves, args.first)
+    clones = {s.github.repo: Path(s.repo) for s in statuses if s.github}
+    for slug in [] if args.dry_run else rollout.start:
+        branch = git(clones[slug], "rev-parse", "--abbrev-ref", "HEAD").strip()
+        dispatch_update(client, slug, branch)
+    if args.json:
+        print_json([{**rollout.to_json(), "dry_run": args.dry_run}])
+    else:
+        print_rollout(rollout, args.dry_run)
+    return 1 if rollout.blocked else 0
+
+
 def _cmd_fleet(args) -> int:
     from pathlib import Path
 
@@ -423,6 +488,8 @@ def _cmd_fleet(args) -> int:
             )
         print(f"Created the fleet repo {path}; next: list your repos in {path / 'fleet.yml'}")
         return 0
+    if args.fleet_command == "rollout":
+        return _fleet_rollout(args)
     from tutorkit.registry import clone_members, in_wave, load_registry
 
     registry = Path(args.registry)

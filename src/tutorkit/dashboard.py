@@ -69,8 +69,8 @@ def schedule_view(row: dict, now: datetime) -> dict:
     view = {"crons": crons, "quiet_hours": -1, "text": "no scheduled run yet", "missed": 0}
     view["result"] = (run.get("conclusion") or run.get("status") or "") if run else ""
     view["url"] = _link(run.get("html_url")) if run else ""
-    if started is None:
-        view["overdue"] = bool(crons)
+    view["overdue"], view["expected"] = False, ""
+    if started is None:  # a new repo, or one whose runs GitHub no longer lists: no alarm
         return view
     missed, expected = _missed(crons, started, now)
     view["quiet_hours"] = int((now - started).total_seconds() // 3600)
@@ -179,6 +179,7 @@ def repo_view(row: dict, now: datetime) -> dict:
         "failing": len([n for n in notebooks if n["outcome"] == "failed"]),
         "attention": list(health.get("attention", [])),
         "error": row.get("error") or health.get("error") or row.get("reports_error") or "",
+        "rollout": None,  # with waves: rollout_view sets {repo, wave, stage}
     }
     if view["schedule"]["overdue"]:
         view["attention"].append(f"weekly run quiet ({view['schedule']['missed']} missed)")
@@ -253,6 +254,20 @@ def _environment():
     )
 
 
+def rollout_view(rows: list[dict], views: list[dict], first: str = "canary") -> dict | None:
+    """With waves (`status --registry`): each row's wave and stage, and the rollout's summary."""
+    from tutorkit.rollout import plan, slug_of, waves_summary
+
+    waves = {slug_of(row): row["wave"] for row in rows if row.get("wave")}
+    if not waves:
+        return None
+    rollout = plan(rows, waves, first)
+    stages = {r["repo"].lower(): r for r in rollout.rows}
+    for row, view in zip(rows, views, strict=True):
+        view["rollout"] = stages.get(slug_of(row))
+    return {**rollout.to_json(), "summary": waves_summary(rollout.rows)}
+
+
 def render(rows: list[dict], now: datetime | None = None) -> str:
     """The page for ``rows`` (what `tutorkit status --github --html --json` prints)."""
     from markupsafe import Markup
@@ -260,10 +275,12 @@ def render(rows: list[dict], now: datetime | None = None) -> str:
     now = now or datetime.now(UTC)
     digest = base64.b64encode(hashlib.sha256(SORT_SCRIPT.encode()).digest()).decode()
     views = [repo_view(row, now) for row in rows]
+    rollout = rollout_view(rows, views)
     template = _environment().get_template(TEMPLATE.name)
     return template.render(
         repos=views,
         radar=deprecation_radar(rows),
+        rollout=rollout,
         generated=f"{now:%Y-%m-%d %H:%M} UTC",
         needing=len([v for v in views if v["attention"] or v["error"]]),
         behind=len([row for row in rows if row.get("behind")]),

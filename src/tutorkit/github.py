@@ -363,18 +363,26 @@ def _read_bounded(response, limit: int, what: str) -> bytes:
     return body
 
 
-def artifact_zip(client: Client, slug: str, artifact_id: int) -> bytes:
-    """The bytes of an artifact's zip; the token goes to the API host only."""
-    path = f"/repos/{slug}/actions/artifacts/{int(artifact_id)}/zip"
-    request = urllib.request.Request(
+def _api_request(client: Client, path: str, body: dict | None = None) -> urllib.request.Request:
+    """A request to the API host (the only place the token goes): GET, or POST of ``body``."""
+    return urllib.request.Request(
         client.base + path,
+        method="GET" if body is None else "POST",
+        data=None if body is None else json.dumps(body).encode(),
         headers={
             "Accept": "application/vnd.github+json",
             "Authorization": f"Bearer {client.token}",
             "X-GitHub-Api-Version": "2022-11-28",
             "User-Agent": f"tutorkit/{__version__}",
+            **({} if body is None else {"Content-Type": "application/json"}),
         },
     )
+
+
+def artifact_zip(client: Client, slug: str, artifact_id: int) -> bytes:
+    """The bytes of an artifact's zip; the token goes to the API host only."""
+    path = f"/repos/{slug}/actions/artifacts/{int(artifact_id)}/zip"
+    request = _api_request(client, path)
     opener = urllib.request.build_opener(_NoRedirect)
     what = f"artifact {int(artifact_id)} of {slug}"
     try:
@@ -509,3 +517,26 @@ def notebook_history(client: Client, slug: str, runs: int = HISTORY_RUNS) -> lis
             {"run_id": run.get("id"), "created_at": str(artifact["created_at"]), **report}
         )
     return reports
+
+
+# Waves (`tutorkit fleet rollout`): start a member's template-update workflow.
+#
+#     POST /repos/{owner}/{repo}/actions/workflows/template-update.yml/dispatches  {"ref": ...}
+#
+# GitHub answers 204 No Content (docs.github.com/rest/actions/workflows, "Create a workflow
+# dispatch event"; the token needs `actions: write` on the repo).
+
+UPDATE_WORKFLOW = "template-update.yml"
+
+
+def dispatch_update(client: Client, slug: str, ref: str) -> None:
+    """Start ``slug``'s template-update workflow on ``ref``; no redirect is followed."""
+    path = f"/repos/{slug}/actions/workflows/{UPDATE_WORKFLOW}/dispatches"
+    opener = urllib.request.build_opener(_NoRedirect)
+    try:
+        with opener.open(_api_request(client, path, {"ref": ref}), timeout=TIMEOUT):
+            pass
+    except urllib.error.HTTPError as error:
+        raise client._explain(error, "POST", path) from None
+    except (urllib.error.URLError, TimeoutError, OSError) as error:
+        raise StopAll(f"Cannot reach GitHub's API at {client.base} ({one_line(error)}).") from None

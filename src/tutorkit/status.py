@@ -28,6 +28,7 @@ class RepoStatus:
     schedules: list[str] | None = None
     notebook_reports: list[dict] | None = None
     reports_error: str = ""
+    wave: str | None = None  # with --registry: the repo's wave in fleet.yml ("" when unlisted)
 
     @property
     def state(self) -> str:
@@ -48,6 +49,8 @@ class RepoStatus:
         if self.schedules is None:
             for key in ("behind_by", "schedules", "notebook_reports", "reports_error"):
                 del data[key]
+        if self.wave is None:
+            del data["wave"]
         return data
 
 

@@ -14,7 +14,10 @@ from pathlib import Path
 
 import yaml
 from cli_support import NEW, OLD, commit_all
+from github_server import TOKEN, FakeGitHub, pull
+from github_server import workflow as workflow_entry
 from support import files_of, git
+from test_dashboard import browser, open_page, rows_in  # noqa: F401 (browser: a fixture)
 
 BIN = Path(sys.executable).parent
 
@@ -104,3 +107,120 @@ def test_update_wave_that_names_no_repo_changes_nothing(make_repo, tk, tmp_path)
     code, _, err = tk("update", make_repo.fleet, "--wave", "canary", "--registry", tmp_path / "x")
     assert code == 1 and "Cannot read the registry" in err
     assert set(versions(make_repo.fleet).values()) == {OLD}
+
+
+# --- canary, then the rest: `tutorkit fleet rollout` against the GitHub stand-in ---
+#
+# GitHub is tests/github_server.py: it answers the status reads and records the
+# workflow_dispatch of each repo's template-update workflow. What that workflow then does on
+# GitHub, the test does on the local repo: `tutorkit update --branch template-update` (its
+# update step), and the stand-in gets the pull request and its checks (the notebooks' result).
+
+
+def member(slug: str) -> dict:
+    return {
+        "workflows": [
+            workflow_entry(1, "notebooks.yml", "active", slug),
+            workflow_entry(2, "template-update.yml", "active", slug),
+        ],
+        "runs": [],
+        "issues": [],
+    }
+
+
+def take_update(repo: Path, server: FakeGitHub, slug: str, checks: str, tk) -> None:
+    """The member's template-update workflow: the update on its branch, the pull request."""
+    code, _, err = tk("update", repo, "--branch", "template-update")
+    assert code == 0, err
+    sha = git(repo, "rev-parse", "template-update").strip()
+    server.repos[slug]["pulls"] = [pull(5, slug, sha)]
+    server.repos[slug]["statuses"] = {sha: []}
+    set_checks(server, slug, checks)
+
+
+def set_checks(server: FakeGitHub, slug: str, outcome: str) -> None:
+    """The update pull request's notebooks check: pending, success or failure."""
+    sha = server.repos[slug]["pulls"][0]["head"]["sha"]
+    done = outcome != "pending"
+    server.repos[slug]["check_runs"] = {
+        sha: [
+            {"id": 9, "name": "pip (Python 3.11)", "head_sha": sha,
+             "status": "completed" if done else "in_progress",
+             "conclusion": outcome if done else None},
+        ]
+    }  # fmt: skip
+
+
+def dispatched(server: FakeGitHub, since: int) -> list[tuple[str, dict]]:
+    return [
+        ("/".join(path.split("/")[2:4]), query["body"])
+        for method, path, query, _ in server.requests[since:]
+        if method == "POST"
+    ]
+
+
+def rollout(tk, registry: Path, clones: Path) -> tuple[int, dict, str]:
+    code, out, err = tk("fleet", "rollout", registry, clones, "--json")
+    [report] = json.loads(out)
+    return code, report, err
+
+
+def test_a_release_reaches_the_canary_first_and_the_rest_after_it_passes(
+    make_repo,
+    tk,
+    tmp_path,
+    monkeypatch,
+    browser,  # noqa: F811 (the imported fixture)
+):
+    registry = fleet_with_waves(make_repo, tmp_path)
+    fleet = make_repo.fleet
+    slugs = {"ada/a": fleet / "a", "ada/b": fleet / "b", "ada/c": fleet / "c"}
+    branch = git(fleet / "a", "rev-parse", "--abbrev-ref", "HEAD").strip()
+    stand_in = {slug: member(slug) for slug in [*slugs, "ada/d"]}
+    with FakeGitHub(stand_in) as server:
+        monkeypatch.setenv("GITHUB_API_URL", server.url)
+        monkeypatch.setenv("GH_TOKEN", TOKEN)
+        # 1. The canary's updates start; c waits.
+        code, report, err = rollout(tk, registry, fleet)
+        assert code == 0, (err, report)
+        assert report["start"] == ["ada/a", "ada/b"] and not report["canary_through"]
+        stages = {r["repo"]: r["stage"] for r in report["repos"]}
+        assert stages == {"ada/a": "behind", "ada/b": "behind", "ada/c": "waiting for canary"}
+        assert dispatched(server, 0) == [("ada/a", {"ref": branch}), ("ada/b", {"ref": branch})]
+        for slug in ("ada/a", "ada/b"):
+            take_update(slugs[slug], server, slug, "pending", tk)
+        # 2. Their notebooks still run: nothing starts.
+        mark = len(server.requests)
+        code, report, _ = rollout(tk, registry, fleet)
+        assert (code, report["start"], dispatched(server, mark)) == (0, [], [])
+        # 3. One canary fails: the rest waits, and the command says so (exit 1).
+        set_checks(server, "ada/a", "success")
+        set_checks(server, "ada/b", "failure")
+        code, report, _ = rollout(tk, registry, fleet)
+        assert (code, report["blocked"], report["start"]) == (1, ["ada/b"], [])
+        # 4. Fixed: the canary is through, the rest's update starts.
+        set_checks(server, "ada/b", "success")
+        mark = len(server.requests)
+        code, report, _ = rollout(tk, registry, fleet)
+        assert (code, report["canary_through"], report["start"]) == (0, True, ["ada/c"])
+        assert dispatched(server, mark) == [("ada/c", {"ref": branch})]
+        take_update(slugs["ada/c"], server, "ada/c", "pending", tk)
+        # The dashboard shows the rollout.
+        code, _, err = tk(
+            "status", fleet, "--github", "--registry", registry, "--html", tmp_path / "site"
+        )
+    # On the local repos: each took the release on its update branch, in that order; d, not in
+    # the registry, was never touched.
+    for repo in slugs.values():
+        answers = git(repo, "show", "template-update:.copier-answers.yml")
+        assert f"_commit: {NEW}" in answers
+        assert f"_commit: {OLD}" in (repo / ".copier-answers.yml").read_text()
+    assert git(fleet / "d", "branch", "--list", "template-update") == ""
+    page = open_page(browser, tmp_path / "site" / "index.html")
+    assert "The canary wave is through" in page.inner_text("#rollout-state")
+    waves = page.eval_on_selector_all("li.wave", "items => items.map(i => i.innerText)")
+    assert waves == ["canary: 2 update PR passing", "rest: 1 update PR pending"]
+    cells = {r["repo"].split()[0]: r["template"] for r in rows_in(page)}
+    assert "wave canary: update PR passing" in cells["ada/a"]
+    assert "wave rest: update PR pending" in cells["ada/c"]
+    page.close()

@@ -35,12 +35,17 @@ from test_workflows import ACTIONLINT_TOO_OLD, FULL_SHA, VERSION_COMMENT, all_st
 
 CHECKOUT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-DASHBOARD = "dashboard.yml"
+DASHBOARD, ROLLOUT = "dashboard.yml", "rollout.yml"
 # Each `run:` step of the fleet's workflows, and the test here that runs it.
 EXERCISED_BY = {
-    ("dashboard.yml", "build", "Install tutorkit"): "test_install_step_installs_this_tutorkit",
-    ("dashboard.yml", "build", "Clone the fleet's repos"): "test_dashboard_job_against_stand_ins",
-    ("dashboard.yml", "build", "Build the dashboard"): "test_dashboard_job_against_stand_ins",
+    (DASHBOARD, "build", "Install tutorkit"): "test_install_steps_install_this_tutorkit",
+    (DASHBOARD, "build", "Clone the fleet's repos"): "test_dashboard_job_against_stand_ins",
+    (DASHBOARD, "build", "Build the dashboard"): "test_dashboard_job_against_stand_ins",
+    (ROLLOUT, "rollout", "Install tutorkit"): "test_install_steps_install_this_tutorkit",
+    (ROLLOUT, "rollout", "Clone the fleet's repos"): "test_rollout_job_against_stand_ins",
+    (ROLLOUT, "rollout", "Start the updates whose wave is due"): (
+        "test_rollout_job_against_stand_ins"
+    ),
 }
 
 
@@ -63,6 +68,7 @@ def test_a_fleet_repo_has_the_registry_and_the_dashboard_workflow_only(
         ".copier-answers.yml",
         ".gitignore",
         ".github/workflows/dashboard.yml",
+        ".github/workflows/rollout.yml",
         "README.md",
         "fleet.yml",
     }
@@ -77,10 +83,10 @@ def test_a_fleet_repo_has_the_registry_and_the_dashboard_workflow_only(
     assert not (tutorial / "fleet.yml").exists()
 
 
-def test_dashboard_workflow_passes_every_validator(fleet_repo):
-    workflows = fleet_repo / ".github" / "workflows"
-    assert workflow_schema_errors([workflows / DASHBOARD]) == ""
-    findings = actionlint_findings([workflows / DASHBOARD])
+def test_fleet_workflows_pass_every_validator(fleet_repo):
+    files = [fleet_repo / ".github" / "workflows" / name for name in (DASHBOARD, ROLLOUT)]
+    assert workflow_schema_errors(files) == ""
+    findings = actionlint_findings(files)
     assert [f for f in findings if not f["message"].startswith(ACTIONLINT_TOO_OLD)] == []
     assert zizmor_findings(fleet_repo / ".github") == []
 
@@ -114,25 +120,44 @@ def test_dashboard_workflow_least_privilege_pinned(fleet_repo):
     assert "--html site" in steps["build", "Build the dashboard"]["run"]
 
 
+def test_rollout_workflow_least_privilege_and_the_members_gate(fleet_repo, render, tmp_path):
+    """The rollout job only reads this repo (FLEET_ROLLOUT_TOKEN starts the members' updates);
+    a member with TUTORKIT_ROLLOUT=fleet skips its weekly update and runs when started."""
+    path = fleet_repo / ".github" / "workflows" / ROLLOUT
+    workflow = load(path)
+    assert workflow["permissions"] == {}
+    assert workflow["jobs"]["rollout"]["permissions"] == {"contents": "read"}
+    for _, step in all_steps(workflow):
+        assert "uses" not in step or FULL_SHA.match(step["uses"])
+        assert "${{" not in step.get("run", "")
+    member = load(render(tmp_path / "member") / ".github" / "workflows" / "template-update.yml")
+    assert set(member["on"]) == {"schedule", "workflow_dispatch"}
+    assert member["jobs"]["update"]["if"] == (
+        "github.event_name != 'schedule' || vars.TUTORKIT_ROLLOUT != 'fleet'"
+    )
+
+
 def test_every_run_step_is_exercised(fleet_repo):
     runs = {
-        (DASHBOARD, job, name)
-        for (job, name), step in steps_of(fleet_repo).items()
+        (name, job, step_name)
+        for name in (DASHBOARD, ROLLOUT)
+        for (job, step_name), step in steps_of(fleet_repo, name).items()
         if "run" in step
     }
     assert runs == set(EXERCISED_BY)
     assert set(EXERCISED_BY.values()) <= set(globals())
 
 
-def test_install_step_installs_this_tutorkit(fleet_repo):
+def test_install_steps_install_this_tutorkit(fleet_repo):
     from packaging.requirements import Requirement
 
     import tutorkit
 
-    command = steps_of(fleet_repo)["build", "Install tutorkit"]["run"].split()
-    assert command[:4] == ["python", "-m", "pip", "install"]
-    (wanted,) = [Requirement(word.strip('"')) for word in command[4:]]
-    assert wanted.name == "tutorkit" and wanted.specifier.contains(tutorkit.__version__)
+    for name, job in ((DASHBOARD, "build"), (ROLLOUT, "rollout")):
+        command = steps_of(fleet_repo, name)[job, "Install tutorkit"]["run"].split()
+        assert command[:4] == ["python", "-m", "pip", "install"]
+        (wanted,) = [Requirement(word.strip('"')) for word in command[4:]]
+        assert wanted.name == "tutorkit" and wanted.specifier.contains(tutorkit.__version__)
 
 
 def publish(render, remotes: Path, slug: str, tmp_path: Path) -> None:
@@ -146,12 +171,15 @@ def publish(render, remotes: Path, slug: str, tmp_path: Path) -> None:
     git(tmp_path, "clone", "--quiet", "--bare", str(work), str(bare))
 
 
-def test_dashboard_job_against_stand_ins(fleet_repo, render, tmp_path):
-    """The build job's run: steps in order, in a clone of the fleet repo: the registry's repos
-    cloned (through a token header that never lands in a remote URL), then the page built."""
-    slugs = ["ada/digits-cnn", "ada/iris-mlp", "grace/wine-tree"]
+SLUGS = ["ada/digits-cnn", "ada/iris-mlp", "grace/wine-tree"]
+
+
+@pytest.fixture
+def fleet_checkout(fleet_repo, render, tmp_path) -> tuple[Path, dict]:
+    """The fleet repo as the workflow's checkout sees it, its registry naming three repos
+    published as bare git repos; and the environment GitHub gives every step."""
     remotes = tmp_path / "remotes"
-    for slug in slugs:
+    for slug in SLUGS:
         publish(render, remotes, slug, tmp_path)
     work = tmp_path / "fleet"
     shutil.copytree(fleet_repo, work)
@@ -163,11 +191,15 @@ def test_dashboard_job_against_stand_ins(fleet_repo, render, tmp_path):
     )
     runner_temp = tmp_path / "runner-temp"
     runner_temp.mkdir()
-    base = {
-        **os.environ,
-        "RUNNER_TEMP": str(runner_temp),
-        "GITHUB_SERVER_URL": remotes.as_uri(),
-    }
+    base = {**os.environ, "RUNNER_TEMP": str(runner_temp), "GITHUB_SERVER_URL": remotes.as_uri()}
+    return work, base
+
+
+def test_dashboard_job_against_stand_ins(fleet_checkout):
+    """The build job's run: steps in order, in a clone of the fleet repo: the registry's repos
+    cloned (through a token header that never lands in a remote URL), then the page built."""
+    work, base = fleet_checkout
+    slugs, runner_temp = SLUGS, Path(base["RUNNER_TEMP"])
     steps = steps_of(work)
     done = run_step(steps["build", "Clone the fleet's repos"], work, {"GH_TOKEN": TOKEN}, base)
     assert done.returncode == 0, done.stderr
@@ -192,6 +224,56 @@ def test_dashboard_job_against_stand_ins(fleet_repo, render, tmp_path):
     page = (work / "site" / "index.html").read_text()
     assert all(slug in page for slug in slugs)
     assert "site/" in (work / ".gitignore").read_text().split()
+    assert [row["wave"] for row in rows] == ["canary", "rest", "rest"]
+    assert 'id="rollout"' in page
+
+
+def test_rollout_job_against_stand_ins(fleet_checkout):
+    """The rollout job's run: steps: every repo is at the latest template release already,
+    then one is behind (the template has a newer tag): the canary's update starts first."""
+    work, base = fleet_checkout
+    steps = steps_of(work, ROLLOUT)
+    clone = steps["rollout", "Clone the fleet's repos"]
+    assert run_step(clone, work, {"GH_TOKEN": TOKEN}, base).returncode == 0
+    repos = {slug: fleet_repo_payload(slug) for slug in SLUGS}
+    start = steps["rollout", "Start the updates whose wave is due"]
+    with FakeGitHub(repos) as server:
+        base["GITHUB_API_URL"] = server.url
+        done = run_step(start, work, {"GH_TOKEN": TOKEN}, base)
+        assert done.returncode == 0, done.stderr
+        assert "Started the template update of: none." in done.stdout
+        assert not [r for r in server.requests if r[0] == "POST"]
+        # A newer release of the template: the canary's update starts, the rest waits.
+        clones = Path(base["RUNNER_TEMP"]) / "fleet"
+        template = yaml.safe_load((clones / "ada__iris-mlp" / ".copier-answers.yml").read_text())
+        upstream = Path(template["_src_path"].removeprefix("file://"))
+        git(upstream, "tag", "v99.0.0")
+        try:
+            done = run_step(start, work, {"GH_TOKEN": TOKEN}, base)
+        finally:  # the session's template: no test after this one sees the tag
+            git(upstream, "tag", "-d", "v99.0.0")
+    assert done.returncode == 0, done.stderr
+    assert "Started the template update of: ada/digits-cnn." in done.stdout
+    posts = [(path, query["body"]) for _, path, query, _ in server.requests if "body" in query]
+    assert posts == [
+        (
+            "/repos/ada/digits-cnn/actions/workflows/template-update.yml/dispatches",
+            {"ref": "main"},
+        )
+    ]
+
+
+def fleet_repo_payload(slug: str) -> dict:
+    return {
+        "workflows": [
+            {"id": 1, "name": "notebooks", "path": ".github/workflows/notebooks.yml",
+             "state": "active"},
+            {"id": 2, "name": "template-update", "path": ".github/workflows/template-update.yml",
+             "state": "active"},
+        ],
+        "runs": [],
+        "issues": [],
+    }  # fmt: skip
 
 
 def test_a_registry_the_workflow_cannot_use_is_one_sentence(fleet_repo, tmp_path):

@@ -230,10 +230,27 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     actions = fleet.add_subparsers(dest="fleet_command", metavar="ACTION", required=True)
-    init = actions.add_parser("init", help="create a fleet repo in DEST")
+    init = actions.add_parser(
+        "init",
+        help="create a fleet repo in DEST",
+        description=(
+            "Create a fleet repo in DEST from the template shipped with this tutorkit (the "
+            "answer kind=fleet), offline, with one commit: fleet.yml (the registry: repo, wave, "
+            "notes) and the dashboard and rollout workflows. Then list your repos in fleet.yml."
+        ),
+    )
     init.add_argument("dest", metavar="DEST", help="folder to create (must not exist or be empty)")
     _answer_options(init, url_help, example="github_owner=ada")
-    clone = actions.add_parser("clone", help="shallow-clone the registry's repos into DIR")
+    clone = actions.add_parser(
+        "clone",
+        help="shallow-clone the registry's repos into DIR",
+        description=(
+            "Clone each repo of REGISTRY (shallow) into DIR/owner__name from $GITHUB_SERVER_URL "
+            "(default https://github.com), its origin remote set to its github.com URL; a "
+            "token in $GH_TOKEN goes to that server only, as an HTTP header. Exits 1 when a "
+            "repo cannot be cloned (the others are)."
+        ),
+    )
     clone.add_argument("registry", metavar="REGISTRY", help="the fleet repo's fleet.yml")
     clone.add_argument("dir", metavar="DIR", help="folder for the clones (owner__name)")
     clone.add_argument("--wave", metavar="NAME", help="only the repos of this wave")

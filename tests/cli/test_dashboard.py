@@ -307,6 +307,8 @@ def test_dashboard_shows_hostile_values_as_text(tmp_path, browser):
     page_file.write_text(render([row], now=datetime(2026, 12, 3, tzinfo=UTC)))
     page = open_page(browser, page_file)
     assert page.title().startswith("tutorkit fleet")
+    policy = page.get_attribute('meta[http-equiv="Content-Security-Policy"]', "content")
+    assert policy.startswith("default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-")
     assert (
         page.evaluate("document.querySelectorAll('img, #fleet script, #radar script').length") == 0
     )

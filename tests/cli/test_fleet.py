@@ -180,6 +180,11 @@ def test_a_release_reaches_the_canary_first_and_the_rest_after_it_passes(
     with FakeGitHub(stand_in) as server:
         monkeypatch.setenv("GITHUB_API_URL", server.url)
         monkeypatch.setenv("GH_TOKEN", TOKEN)
+        # 0. --dry-run: what would start; nothing is started.
+        code, out, err = tk("fleet", "rollout", registry, fleet, "--dry-run")
+        assert code == 0, err
+        assert "Would start the template update of: ada/a, ada/b." in out
+        assert dispatched(server, 0) == []
         # 1. The canary's updates start; c waits.
         code, report, err = rollout(tk, registry, fleet)
         assert code == 0, (err, report)

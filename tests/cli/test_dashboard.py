@@ -319,3 +319,74 @@ def test_dashboard_shows_hostile_values_as_text(tmp_path, browser):
     ]
     assert page.blocked == []
     page.close()
+
+
+def zip_of(files: dict[str, bytes]) -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def test_repos_and_reports_github_cannot_give_are_rows_that_say_why(
+    make_repo, tk, tmp_path, monkeypatch, browser
+):
+    """A repo the API does not know, and notebook reports that are no zip, a zip bomb, or
+    junit with entities: each is its own row's one sentence; the other rows are whole."""
+    slugs = make_fleet(make_repo, 4)
+    git(make_repo("gone"), "remote", "add", "origin", "https://github.com/ada/gone.git")
+    repos, _ = mixed_fleet(slugs)
+    bad = {
+        slugs[1]: b"PK\x03\x04 not a zip",
+        slugs[2]: zip_of({"_temp/junit.xml": bytes(17 * 2**20)}),
+        slugs[3]: zip_of(
+            {"_temp/junit.xml": b'<?xml version="1.0"?><!DOCTYPE t [<!ENTITY a "x">]><t>&a;</t>'}
+        ),
+    }
+    for slug, data in bad.items():
+        zips = repos[slug]["zips"]
+        newest = max(zips)
+        zips[newest] = data
+    out = tmp_path / "site"
+    with FakeGitHub(repos) as server:
+        monkeypatch.setenv("GITHUB_API_URL", server.url)
+        monkeypatch.setenv("GH_TOKEN", TOKEN)
+        code, printed, err = tk("status", make_repo.fleet, "--github", "--html", out, "--json")
+    assert code == 1, err
+    errors = {
+        row["repo"].rsplit("/", 1)[-1]: row.get("reports_error", "") for row in json.loads(printed)
+    }
+    assert errors["tutorial-00"] == ""
+    assert "not a readable zip" in errors["tutorial-01"]
+    assert "too many or too large files" in errors["tutorial-02"]
+    assert "declares a DOCTYPE or entities" in errors["tutorial-03"]
+    page = open_page(browser, out / "index.html", sort="name")
+    shown = {row["repo"].split()[0]: row for row in rows_in(page)}
+    assert "GitHub has no such repository" in shown["ada/gone"]["attention"]
+    assert shown["ada/gone"]["row_class"] == "attention"
+    assert "not a readable zip" in shown[slugs[1]]["attention"]
+    assert "all well" in shown[slugs[0]]["attention"]
+    page.close()
+
+
+def test_the_browser_check_fails_under_ci_when_chromium_is_missing(tmp_path):
+    """CI=true: no Chromium is a failure (.ci/run installs it); elsewhere the tests skip."""
+    import subprocess
+    import sys
+
+    test = f"{Path(__file__)}::test_dashboard_shows_hostile_values_as_text"
+    for ci, expected in (("true", "1 error"), ("", "1 skipped")):
+        done = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", test],
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=tmp_path,
+            env={**os.environ, "PATH": str(Path(sys.executable).parent), "CI": ci},
+        )
+        assert expected in done.stdout, done.stdout[-2000:]
+        assert "no chromium on PATH" in done.stdout

@@ -46,6 +46,9 @@ def reference() -> str:
         for name, sub in subcommands(parser).items():
             parts += ["", f"## tutorkit {name} {{#{name}}}", "", "```text"]
             parts += [sub.format_help().rstrip(), "```"]
+            for action, inner in subcommands(sub).items():  # `tutorkit fleet init`, ...
+                parts += ["", f"### tutorkit {name} {action} {{#{name}-{action}}}", ""]
+                parts += ["```text", inner.format_help().rstrip(), "```"]
     return "\n".join(parts) + "\n"
 
 

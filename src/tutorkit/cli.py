@@ -22,6 +22,7 @@ Create, update and check companion repos of ML tutorials, from the tutorkit Copi
   tutorkit status [REPO]   which repos are behind the latest template release
   tutorkit update [REPO]   roll a template release into one repo or a whole fleet
   tutorkit check [REPO]    is a repo healthy (answers, notebooks, environments, configs, seeds, CI)
+  tutorkit fleet init DEST a fleet repo: a registry of your repos and their dashboard on Pages
 
 REPO is a repo, or a folder whose subfolders are repos (a fleet); it defaults to the current folder.
 Exit status: 0 when all is well, 1 when a repo needs attention, 2 for a usage error.
@@ -143,6 +144,17 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="show what would change (in a temporary clone) without changing any repo",
     )
+    update.add_argument(
+        "--wave",
+        metavar="NAME",
+        help="update only the repos of this wave of the registry (--registry), e.g. canary",
+    )
+    update.add_argument(
+        "--registry",
+        metavar="FILE",
+        default="fleet.yml",
+        help="with --wave: the fleet repo's registry (default: fleet.yml)",
+    )
     _json_option(update)
 
     status = commands.add_parser(
@@ -170,6 +182,18 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="with --github: re-enable the workflows GitHub disabled for inactivity",
     )
+    status.add_argument(
+        "--registry",
+        metavar="FILE",
+        help="with --github: a fleet repo's fleet.yml; each repo gets its wave, and the "
+        "dashboard shows the rollout of the latest template release, wave by wave",
+    )
+    status.add_argument(
+        "--html",
+        metavar="DIR",
+        help="with --github: also write the fleet dashboard, DIR/index.html (a static page; "
+        "adds each repo's last notebook reports and releases behind) and DIR/status.json",
+    )
     _json_option(status)
 
     check = commands.add_parser(
@@ -193,6 +217,64 @@ def build_parser() -> argparse.ArgumentParser:
         help="also run the notebooks: TUTORIAL_PROFILE=smoke python -m pytest --nbmake notebooks",
     )
     _json_option(check)
+
+    fleet = commands.add_parser(
+        "fleet",
+        help="a fleet repo: the registry of your companion repos and their dashboard",
+        description=(
+            "`fleet init DEST` creates a fleet repo from the template (copier's kind=fleet): "
+            "fleet.yml, the registry of your companion repos (repo, wave, notes), and a daily "
+            "workflow that publishes `tutorkit status --github --html` to GitHub Pages. "
+            "`fleet clone REGISTRY DIR` makes a shallow clone of each listed repo in DIR (what "
+            "that workflow runs status on); the token ($GH_TOKEN) goes to $GITHUB_SERVER_URL "
+            "only, as an HTTP header."
+        ),
+    )
+    actions = fleet.add_subparsers(dest="fleet_command", metavar="ACTION", required=True)
+    init = actions.add_parser(
+        "init",
+        help="create a fleet repo in DEST",
+        description=(
+            "Create a fleet repo in DEST from the template shipped with this tutorkit (the "
+            "answer kind=fleet), offline, with one commit: fleet.yml (the registry: repo, wave, "
+            "notes) and the dashboard and rollout workflows. Then list your repos in fleet.yml."
+        ),
+    )
+    init.add_argument("dest", metavar="DEST", help="folder to create (must not exist or be empty)")
+    _answer_options(init, url_help, example="github_owner=ada")
+    clone = actions.add_parser(
+        "clone",
+        help="shallow-clone the registry's repos into DIR",
+        description=(
+            "Clone each repo of REGISTRY (shallow) into DIR/owner__name from $GITHUB_SERVER_URL "
+            "(default https://github.com), its origin remote set to its github.com URL; a "
+            "token in $GH_TOKEN goes to that server only, as an HTTP header. Exits 1 when a "
+            "repo cannot be cloned (the others are)."
+        ),
+    )
+    clone.add_argument("registry", metavar="REGISTRY", help="the fleet repo's fleet.yml")
+    clone.add_argument("dir", metavar="DIR", help="folder for the clones (owner__name)")
+    clone.add_argument("--wave", metavar="NAME", help="only the repos of this wave")
+    rollout = actions.add_parser(
+        "rollout",
+        help="start the template update of the repos whose wave's turn it is",
+        description=(
+            "Roll the latest template release out wave by wave: start (workflow_dispatch) the "
+            "template-update workflow of each repo of the first wave (--first, default canary) "
+            "that has no update pull request yet, and of the other repos only once every "
+            "first-wave repo has taken the release (its update pull request's checks passed, "
+            "or it is current). CLONES: the clones `fleet clone` made. Needs a token that may "
+            "start the repos' workflows (actions: write). Exits 1 when a first-wave update "
+            "fails (the rest wait)."
+        ),
+    )
+    rollout.add_argument("registry", metavar="REGISTRY", help="the fleet repo's fleet.yml")
+    rollout.add_argument("clones", metavar="CLONES", help="folder of the registry's clones")
+    rollout.add_argument("--first", metavar="WAVE", default="canary", help="default: canary")
+    rollout.add_argument(
+        "--dry-run", action="store_true", help="say which updates would start; start none"
+    )
+    _json_option(rollout)
     return parser
 
 
@@ -247,11 +329,17 @@ def _update_options(args):
 
 
 def _cmd_update(args) -> int:
+    import functools
+
     from tutorkit.fleet import deferred_signals
     from tutorkit.report import print_json, print_update_table
     from tutorkit.update import update_fleet
 
-    results = update_fleet(args.repos, _update_options(args), to=args.to, jobs=args.jobs)
+    choose = None
+    if args.wave:
+        choose = functools.partial(_plans_in_wave, wave=args.wave, registry=args.registry)
+    options = _update_options(args)
+    results = update_fleet(args.repos, options, to=args.to, jobs=args.jobs, choose=choose)
     with deferred_signals():  # the report is printed whole, even when an interrupt arrives
         if args.json:
             print_json([r.to_json() for r in results])
@@ -264,6 +352,41 @@ def _cmd_update(args) -> int:
     return 1 if any(r.needs_attention for r in results) else 0
 
 
+def _plans_in_wave(plans: list, wave: str, registry: str) -> list:
+    """The plans of the repos that the registry puts in ``wave`` (by their GitHub name)."""
+    from pathlib import Path
+
+    from tutorkit.errors import TutorkitError
+    from tutorkit.github import repo_slug
+    from tutorkit.registry import in_wave, load_registry
+
+    wanted = in_wave(load_registry(Path(registry)), wave, Path(registry))
+    chosen = []
+    for plan in plans:
+        try:
+            slug = repo_slug(plan.repo, plan.answers.data if plan.answers else {})
+        except TutorkitError:
+            continue
+        if slug.lower() in wanted:
+            chosen.append(plan)
+    if not chosen:
+        raise TutorkitError(
+            f"None of the repos given is in wave {wave!r} of {registry}: check their origin "
+            "remotes (or answers) against the registry."
+        )
+    return chosen
+
+
+def _set_waves(statuses: list, registry: str) -> None:
+    from pathlib import Path
+
+    from tutorkit.registry import load_registry
+
+    waves = {m.repo.lower(): m.wave for m in load_registry(Path(registry))}
+    for status in statuses:
+        status.wave = waves.get(status.github.repo.lower(), "") if status.github else ""
+
+
 def _cmd_status(args) -> int:
     from tutorkit.errors import UsageError
     from tutorkit.report import print_json, print_status_table, progress
@@ -273,6 +396,9 @@ def _cmd_status(args) -> int:
     client = None
     if args.fix and not args.github:
         raise UsageError("--fix works with --github: tutorkit status --github --fix.")
+    for option in ("html", "registry"):
+        if getattr(args, option) and not args.github:
+            raise UsageError(f"--{option} works with --github: add --github.")
     if args.github:
         from tutorkit.github import Client, api_url, deadline, find_token
 
@@ -281,7 +407,18 @@ def _cmd_status(args) -> int:
         "Reading repos, template tags and GitHub" if client else "Reading repos and template tags"
     )
     with progress(what, None):
-        statuses = fleet_status(discover(args.repos), github=client, fix=args.fix)
+        statuses = fleet_status(
+            discover(args.repos), github=client, fix=args.fix, history=bool(args.html)
+        )
+    if args.registry:
+        _set_waves(statuses, args.registry)
+    if args.html:
+        from pathlib import Path
+
+        from tutorkit.dashboard import write_dashboard
+
+        page = write_dashboard(Path(args.html), [s.to_json() for s in statuses])
+        print(f"tutorkit: wrote the dashboard {page}", file=sys.stderr)
     if args.json:
         print_json([s.to_json() for s in statuses])
     else:
@@ -315,12 +452,71 @@ def _cmd_check(args) -> int:
     return 1 if any(r.result == "fail" for r in results) else 0
 
 
+def _fleet_rollout(args) -> int:
+    from pathlib import Path
+
+    from tutorkit.git import git
+    from tutorkit.github import Client, api_url, dispatch_update, find_token
+    from tutorkit.registry import load_registry
+    from tutorkit.report import print_json, print_rollout
+    from tutorkit.repos import discover
+    from tutorkit.rollout import plan
+    from tutorkit.status import fleet_status
+
+    waves = {m.repo.lower(): m.wave for m in load_registry(Path(args.registry))}
+    client = Client(find_token(), api_url())
+    statuses = fleet_status(discover([args.clones]), github=client)
+    rollout = plan([s.to_json() for s in statuses], waves, args.first)
+    clones = {s.github.repo: Path(s.repo) for s in statuses if s.github}
+    for slug in [] if args.dry_run else rollout.start:
+        branch = git(clones[slug], "rev-parse", "--abbrev-ref", "HEAD").strip()
+        dispatch_update(client, slug, branch)
+    if args.json:
+        print_json([{**rollout.to_json(), "dry_run": args.dry_run}])
+    else:
+        print_rollout(rollout, args.dry_run)
+    return 1 if rollout.blocked else 0
+
+
+def _cmd_fleet(args) -> int:
+    from pathlib import Path
+
+    if args.fleet_command == "init":
+        from tutorkit.create import create
+        from tutorkit.report import progress
+
+        with progress("Rendering the template", None):
+            path = create(
+                args.dest,
+                defaults=True,
+                data_pairs=["kind=fleet", *args.data],
+                url_override=args.template_url,
+            )
+        print(f"Created the fleet repo {path}; next: list your repos in {path / 'fleet.yml'}")
+        return 0
+    if args.fleet_command == "rollout":
+        return _fleet_rollout(args)
+    from tutorkit.registry import clone_members, in_wave, load_registry
+
+    registry = Path(args.registry)
+    members = load_registry(registry)
+    if args.wave:
+        wanted = in_wave(members, args.wave, registry)
+        members = [m for m in members if m.repo.lower() in wanted]
+    cloned, failed = clone_members(members, Path(args.dir))
+    print(f"Cloned {len(cloned)} of {len(members)} repos into {args.dir}.")
+    for why in failed:
+        print(f"tutorkit: cannot clone {why}", file=sys.stderr)
+    return 1 if failed else 0
+
+
 INTERRUPTED = {
     "new": "nothing was created.",
     "adopt": "nothing was changed.",
     "update": "every repo is either as it was or fully updated (see docs/fleet.md).",
     "status": "nothing was changed.",
     "check": "nothing was changed.",
+    "fleet": "the clones made so far are complete; nothing else was changed.",
 }
 COMMANDS = {
     "new": _cmd_new,
@@ -328,6 +524,7 @@ COMMANDS = {
     "update": _cmd_update,
     "status": _cmd_status,
     "check": _cmd_check,
+    "fleet": _cmd_fleet,
 }
 
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import json
 import os
 import re
 import socket
@@ -159,6 +160,26 @@ class Client:
     def put(self, path: str) -> None:
         self._request("PUT", path, {})
 
+    def post(self, path: str, data: dict) -> object:
+        return self._request("POST", path, {}, json.dumps(data).encode())
+
+    def download(self, path: str) -> bytes:
+        """The bytes behind ``path``. GitHub answers some downloads (artifacts) with a 302 to a
+        short-lived URL on another host: that one is fetched without the token, and a redirect
+        from there is not followed."""
+        status, headers, body = self._send("GET", self.prefix + path)
+        if status in REDIRECTS:
+            parts = urllib.parse.urlsplit(headers.get("Location", ""))
+            if parts.scheme not in ("https", self.scheme) or not parts.netloc:
+                raise Refused(f"GitHub sent {path} to a location that is not an http(s) URL", 502)
+            target = parts.path + (f"?{parts.query}" if parts.query else "")
+            status, headers, body = self._send("GET", target, at=(parts.scheme, parts.netloc))
+            if status in REDIRECTS:
+                raise Refused(f"the download of {path} redirected again: not followed", 502)
+        if status >= 400:
+            raise self._explain(status, headers, body, "GET", path)
+        return body
+
     def close_all(self) -> None:
         """Cut every open connection (an interrupt must not wait for a slow server)."""
         self.deadline = 0
@@ -166,10 +187,10 @@ class Client:
             for connection in list(self._open):
                 _cut(connection)
 
-    def _request(self, method: str, path: str, query: dict) -> object:
+    def _request(self, method: str, path: str, query: dict, data: bytes | None = None) -> object:
         target = self.prefix + path + (f"?{urllib.parse.urlencode(query)}" if query else "")
         for _hop in range(MAX_REDIRECTS + 1):
-            status, headers, body = self._send(method, target)
+            status, headers, body = self._send(method, target, data)
             if status not in REDIRECTS:
                 break
             target = self._same_host(headers.get("Location", ""))
@@ -195,27 +216,34 @@ class Client:
             )
         return parts.path + (f"?{parts.query}" if parts.query else "")
 
-    def _headers(self) -> dict[str, str]:
-        return {
-            "Accept": "application/vnd.github+json",
-            "Authorization": f"Bearer {self.token}",
-            "X-GitHub-Api-Version": "2022-11-28",
-            "User-Agent": f"tutorkit/{__version__}",
-        }
+    def _headers(self, api: bool, data: bytes | None) -> dict[str, str]:
+        headers = {"User-Agent": f"tutorkit/{__version__}"}
+        if api:  # the token, and GitHub's own headers, go to the API's host only
+            headers["Accept"] = "application/vnd.github+json"
+            headers["Authorization"] = f"Bearer {self.token}"
+            headers["X-GitHub-Api-Version"] = "2022-11-28"
+        if data:
+            headers["Content-Type"] = "application/json"
+        return headers
 
-    def _send(self, method: str, target: str) -> tuple[int, http.client.HTTPMessage, bytes]:
+    def _send(
+        self, method: str, target: str, data: bytes | None = None, at: tuple[str, str] | None = None
+    ) -> tuple[int, http.client.HTTPMessage, bytes]:
+        """One request: to the API, or (``at``: scheme and host) elsewhere, without the token."""
         remaining = self.deadline - time.monotonic()
         if remaining <= 0:
             raise self._late()
-        kind = http.client.HTTPSConnection if self.scheme == "https" else http.client.HTTPConnection
-        connection = kind(self.host, timeout=min(TIMEOUT, remaining))
+        scheme, host = at or (self.scheme, self.host)
+        kind = http.client.HTTPSConnection if scheme == "https" else http.client.HTTPConnection
+        connection = kind(host, timeout=min(TIMEOUT, remaining))
         watchdog = threading.Timer(remaining, _cut, (connection,))
         with self._lock:
             self._open.add(connection)
         watchdog.start()
         try:
-            connection.request(method, target, body=b"" if method == "PUT" else None,
-                               headers=self._headers())  # fmt: skip
+            body = data if data is not None else (b"" if method == "PUT" else None)
+            headers = self._headers(api=at is None, data=data)
+            connection.request(method, target, body=body, headers=headers)
             response = connection.getresponse()
             return response.status, response.headers, self._body(response)
         except (OSError, http.client.HTTPException) as error:
@@ -437,3 +465,153 @@ def fleet_health(client: Client, repos: list[tuple[Path, dict]], fix: bool) -> l
     except BaseException:  # Ctrl-C, SIGTERM, a StopAll: no thread may keep the process waiting
         client.close_all()
         raise
+
+
+# The dashboard's reads (`tutorkit status --github --html`): the notebooks' recent test reports.
+#
+#     GET /repos/{owner}/{repo}/actions/artifacts?name=notebook-report   the last reports
+#     GET /repos/{owner}/{repo}/actions/artifacts/{id}/zip               one report (a zip)
+#
+# The zip endpoint answers 302 with a short-lived URL on another host (GitHub's docs: "Look for
+# Location: in the response header"); that URL is fetched without the token, and no further
+# redirect is followed. What the zip holds is untrusted: bounded in size and entries.
+
+REPORT_ARTIFACT = "notebook-report"
+HISTORY_RUNS = 5  # reports read per repo: the duration trend's length
+MAX_ENTRY = 16 * 2**20  # bytes of one file inside it, unpacked
+MAX_ENTRIES = 200
+
+
+def artifact_zip(client: Client, slug: str, artifact_id: int) -> bytes:
+    """The bytes of an artifact's zip (``Client.download``: the token goes to the API only)."""
+    return client.download(f"/repos/{slug}/actions/artifacts/{int(artifact_id)}/zip")
+
+
+def _zip_entries(data: bytes) -> dict[str, bytes]:
+    """Name -> bytes of each file in the zip, refusing bombs (sizes, count) and odd names."""
+    import io
+    import zipfile
+
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        infos = [i for i in archive.infolist() if not i.is_dir()]
+        if len(infos) > MAX_ENTRIES or any(i.file_size > MAX_ENTRY for i in infos):
+            raise Refused("a notebook report holds too many or too large files: not read", 413)
+        entries = {}
+        for info in infos:
+            with archive.open(info) as member:
+                entries[info.filename] = member.read(MAX_ENTRY + 1)[:MAX_ENTRY]
+        return entries
+    except (zipfile.BadZipFile, EOFError, ValueError) as error:
+        raise Refused(f"a notebook report is not a readable zip ({one_line(error)})", 422) from None
+
+
+def _outcome(case) -> str:
+    if case.find("failure") is not None or case.find("error") is not None:
+        return "failed"
+    return "skipped" if case.find("skipped") is not None else "passed"
+
+
+def junit_cases(xml: bytes) -> list[dict]:
+    """Each test case of a pytest junit report (xunit1): file, name, outcome, seconds."""
+    import xml.etree.ElementTree as ET
+
+    if b"<!DOCTYPE" in xml or b"<!ENTITY" in xml:
+        raise Refused("a junit report declares a DOCTYPE or entities: not read", 422)
+    try:
+        root = ET.fromstring(xml)
+    except ET.ParseError as error:
+        raise Refused(f"a junit report is not valid XML ({one_line(error)})", 422) from None
+    cases = []
+    for case in root.iter("testcase"):
+        try:
+            seconds = round(float(case.get("time", "0")), 3)
+        except ValueError:
+            seconds = 0.0
+        cases.append(
+            {
+                "file": case.get("file") or case.get("classname", ""),
+                "name": case.get("name", ""),
+                "outcome": _outcome(case),
+                "seconds": seconds,
+            }
+        )
+    return cases
+
+
+WARNING_LINE = re.compile(r"^\S.*?:\d+: (?P<category>\w*Warning): (?P<message>.+)$")
+MAX_WARNINGS = 50  # per notebook
+
+
+def notebook_warnings(notebook: bytes) -> list[str]:
+    """The warnings an executed notebook printed (stderr outputs in Python's warning format),
+    as "Category: message" without the file and line (a kernel's temporary file name)."""
+    try:
+        cells = load_json(notebook, "an executed notebook").get("cells", [])
+    except (UntrustedInput, AttributeError):
+        return []
+    found: list[str] = []
+    for cell in cells if isinstance(cells, list) else []:
+        for output in cell.get("outputs", []) if isinstance(cell, dict) else []:
+            if not isinstance(output, dict) or output.get("name") != "stderr":
+                continue
+            text = output.get("text", "")
+            text = "".join(text) if isinstance(text, list) else str(text)
+            for line in text.splitlines():
+                if (match := WARNING_LINE.match(line)) and len(found) < MAX_WARNINGS:
+                    found.append(f"{match['category']}: {match['message'].strip()}")
+    return list(dict.fromkeys(found))
+
+
+def read_report(data: bytes) -> dict:
+    """One notebook-report artifact: its junit cases, and each executed notebook's warnings."""
+    entries = _zip_entries(data)
+    xml = next((body for name, body in entries.items() if name.endswith(".xml")), None)
+    if xml is None:
+        raise Refused("a notebook report has no junit .xml file", 422)
+    cases = junit_cases(xml)
+    files = {case["file"] for case in cases}
+
+    def tested(name: str) -> str:
+        """The junit file name of a zipped notebook: upload-artifact roots the zip at the
+        paths' common ancestor (`_temp/junit.xml`, `repo/repo/notebooks/x.ipynb`)."""
+        return next((f for f in files if name == f or name.endswith("/" + f)), name)
+
+    warnings = {
+        tested(name): found
+        for name, body in entries.items()
+        if name.endswith(".ipynb") and (found := notebook_warnings(body))
+    }
+    return {"cases": cases, "warnings": warnings}
+
+
+def notebook_history(client: Client, slug: str, runs: int = HISTORY_RUNS) -> list[dict]:
+    """The last ``runs`` notebook reports (newest first), each with its run and date."""
+    listed = client.get(f"/repos/{slug}/actions/artifacts", name=REPORT_ARTIFACT, per_page=runs)[
+        "artifacts"
+    ]
+    reports = []
+    for artifact in listed[:runs]:
+        if artifact.get("expired"):
+            continue
+        report = read_report(artifact_zip(client, slug, int(artifact["id"])))
+        run = artifact.get("workflow_run") or {}
+        reports.append(
+            {"run_id": run.get("id"), "created_at": str(artifact["created_at"]), **report}
+        )
+    return reports
+
+
+# Waves (`tutorkit fleet rollout`): start a member's template-update workflow.
+#
+#     POST /repos/{owner}/{repo}/actions/workflows/template-update.yml/dispatches  {"ref": ...}
+#
+# GitHub answers 204 No Content (docs.github.com/rest/actions/workflows, "Create a workflow
+# dispatch event"; the token needs `actions: write` on the repo).
+
+UPDATE_WORKFLOW = "template-update.yml"
+
+
+def dispatch_update(client: Client, slug: str, ref: str) -> None:
+    """Start ``slug``'s template-update workflow on ``ref`` (GitHub answers 204)."""
+    client.post(f"/repos/{slug}/actions/workflows/{UPDATE_WORKFLOW}/dispatches", {"ref": ref})

@@ -212,6 +212,18 @@ def print_status_table(statuses) -> None:
     _print_table("tutorkit status", columns, rows, styles)
 
 
+def print_rollout(rollout, dry_run: bool) -> None:
+    """`tutorkit fleet rollout`: each member's wave and stage, then what started."""
+    rows = [[r["repo"], r["wave"], r["stage"]] for r in rollout.rows]
+    styles = ["red" if r["repo"] in rollout.blocked else "" for r in rollout.rows]
+    _print_table("tutorkit fleet rollout", ["repo", "wave", "stage"], rows, styles)
+    verb = "Would start" if dry_run else "Started"
+    started = ", ".join(rollout.start) or "none"
+    print(f"{verb} the template update of: {started}.")
+    if rollout.blocked:
+        print(f"The other waves wait: {', '.join(rollout.blocked)} must pass first.")
+
+
 def print_check_table(repo: Path, results) -> None:
     rows, styles = [], []
     for r in results:

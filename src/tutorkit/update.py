@@ -146,11 +146,15 @@ def _refuse(result: UpdateResult, reason: str) -> UpdateResult:
 
 
 def update_fleet(
-    paths: list[str], options: Options, to: str | None = None, jobs: int = 1
+    paths: list[str],
+    options: Options,
+    to: str | None = None,
+    jobs: int = 1,
+    choose: Callable[[list[RepoPlan]], list[RepoPlan]] | None = None,
 ) -> list[UpdateResult]:
     """Update every repo that ``paths`` name (repos, or fleet folders), ``jobs`` at a time, the
     template fetched once per URL: one result per repo, in order, also when interrupted (each
-    interrupted repo's result says so)."""
+    interrupted repo's result says so). ``choose`` keeps some of the plans (a wave)."""
     import functools
 
     from tutorkit import fleet
@@ -160,6 +164,7 @@ def update_fleet(
     from tutorkit.repos import discover
 
     plans = read_plans(discover(paths), recover=True)
+    plans = choose(plans) if choose else plans
     templates = Templates()
     try:
         with progress("Fetching the template", None):

@@ -59,6 +59,7 @@ CANARY = (
     "tests/template/test_workflow_scripts.py::test_canary_installs_the_newest_releases_unpinned"
 )
 STATUS_GITHUB = "tests/cli/test_status_github.py::"
+FLEET_TEMPLATE = "tests/template/test_fleet_template.py::"
 APP_SECRETS = (
     "for repo in digits-cnn iris-mlp; do gh variable set TUTORKIT_APP_CLIENT_ID --repo "
     '"ada/$repo" --body Iv23liExampleId; gh secret set TUTORKIT_APP_PRIVATE_KEY --repo '
@@ -112,6 +113,30 @@ MAPPED: dict[tuple[str, str], str] = {
     ("fleet.md", "tutorkit status ~/tutorials --github --fix"): (
         f"{STATUS_GITHUB}test_status_github_fix_reenables_only_workflows_disabled_for_inactivity"
     ),
+    # The dashboard, the fleet repo and waves: GitHub's API is the local stand-in, GitHub's
+    # git the bare repos of a local folder, the page opened in Chromium.
+    ("dashboard.md", "tutorkit status ~/tutorials --github --html site"): (
+        "tests/cli/test_dashboard.py::test_dashboard_of_thirty_repos_in_mixed_states"
+    ),
+    ("dashboard.md", "gh secret set FLEET_TOKEN --repo ada/ada-fleet"): (
+        f"{FLEET_TEMPLATE}test_dashboard_workflow_least_privilege_pinned"
+    ),
+    ("dashboard.md", "tutorkit fleet clone fleet.yml ~/fleet"): (
+        f"{FLEET_TEMPLATE}test_dashboard_job_against_stand_ins"
+    ),
+    ("dashboard.md", "tutorkit status ~/fleet --github --registry fleet.yml --html site"): (
+        f"{FLEET_TEMPLATE}test_dashboard_job_against_stand_ins"
+    ),
+    ("dashboard.md", "tutorkit update ~/fleet --wave canary"): (
+        "tests/cli/test_fleet.py::test_update_wave_updates_that_group_only"
+    ),
+    ("dashboard.md", "tutorkit fleet rollout fleet.yml ~/fleet --dry-run"): (
+        "tests/cli/test_fleet.py::"
+        "test_a_release_reaches_the_canary_first_and_the_rest_after_it_passes"
+    ),
+    ("dashboard.md", "gh variable set TUTORKIT_ROLLOUT --repo ada/iris-mlp --body fleet"): (
+        f"{FLEET_TEMPLATE}test_rollout_workflow_least_privilege_and_the_members_gate"
+    ),
     # The template's own development loop: this suite, and the site it builds.
     ("maintaining.md", "python -m venv .venv && source .venv/bin/activate"): INSTALLED,
     ("maintaining.md", "python -m pytest"): SUITE,
@@ -159,6 +184,7 @@ PRELUDES: dict[str, str] = {
         ]
     ),
     "checks.md": f"{NEW_REPO.format(dest='tutorials/digits-cnn')}\ncd tutorials/digits-cnn",
+    "dashboard.md": ":",  # its one command that runs here, `tutorkit fleet init`, needs nothing
     # A lecture repo tutorkit never made: a notebook with outputs and a space in its name.
     "adopting.md": "\n".join(
         [

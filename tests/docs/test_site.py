@@ -114,20 +114,25 @@ def test_the_cli_links_each_rule_to_its_anchor():
     assert rule_ids() == {r.id for r in [*checks.STATIC_RULES, checks.NotebooksRun()]}
 
 
-def subcommands() -> dict[str, argparse.ArgumentParser]:
+def subcommands(
+    parser: argparse.ArgumentParser | None = None,
+) -> dict[str, argparse.ArgumentParser]:
     sys.path.insert(0, str(DOCS / "hooks"))
     try:
         import cli_reference
     finally:
         sys.path.remove(str(DOCS / "hooks"))
-    return cli_reference.subcommands(build_parser())
+    return cli_reference.subcommands(parser or build_parser())
 
 
 def test_cli_reference_shows_every_subcommand_and_option(site):
     built = html.unescape(re.sub(r"<[^>]+>", "", page_html(site, "reference/cli")))
     assert "tutorkit-cli-reference" not in built, "the marker was not replaced"
     commands = subcommands()
-    assert set(commands) == {"new", "adopt", "update", "status", "check"}
+    assert set(commands) == {"new", "adopt", "update", "status", "check", "fleet"}
+    nested = subcommands(commands["fleet"])
+    assert set(nested) == {"init", "clone", "rollout"}
+    commands |= {f"fleet {action}": parser for action, parser in nested.items()}
     for name, parser in commands.items():
         assert f"usage: tutorkit {name}" in built, name
         for action in parser._actions:

@@ -9,12 +9,15 @@ Validated offline, on every variant (framework x Python version):
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
 import pytest
 import yaml
 from support import VARIANTS, actionlint_findings, workflow_schema_errors, zizmor_findings
+
+from tutorkit.github import REPORT_ARTIFACT
 
 WORKFLOWS = ("dependency-drift.yml", "notebooks.yml", "template-update.yml")
 SCRIPTS = ("job_report.py", "template_update.py", "tracking_issue.py")
@@ -143,15 +146,21 @@ def test_notebooks_workflow_runs_everything_everywhere(variants):
         uploads = [
             s for s in job["steps"] if s.get("uses", "").startswith("actions/upload-artifact@")
         ]
-        assert len(uploads) == 1 and uploads[0]["if"] == "failure()", job_id
-        assert uploads[0]["with"]["path"] == "notebooks/", job_id
+        failed = [s for s in uploads if s["with"]["name"].startswith("executed-notebooks-")]
+        assert len(failed) == 1 and failed[0]["if"] == "failure()", job_id
+        assert failed[0]["with"]["path"] == "notebooks/", job_id
         assert job["outputs"] == {"failed": "${{ steps.failed.outputs.failed }}"}
-    pip = jobs["pip"]
+    pip, conda = jobs["pip"], jobs["conda"]
+    # The fleet dashboard's notebook report, every run: junit (outcomes, durations) and the
+    # executed notebooks (warnings), under the name tutorkit.github.REPORT_ARTIFACT reads.
+    [report] = [s for s in pip["steps"] if s.get("with", {}).get("name") == REPORT_ARTIFACT]
+    assert report["if"] == "always()"
+    assert report["with"]["path"].splitlines() == ["${{ runner.temp }}/junit.xml", "notebooks/"]
+    assert all(REPORT_ARTIFACT not in json.dumps(s) for s in conda["steps"])
     setup = next(s for s in pip["steps"] if s.get("uses", "").startswith("actions/setup-python@"))
     assert setup["with"]["cache"] == "pip"
     assert setup["with"]["cache-dependency-path"] == "requirements.txt"
     assert any("pip install -r requirements.txt" in s.get("run", "") for s in pip["steps"])
-    conda = jobs["conda"]
     setup = next(s for s in conda["steps"] if "setup-miniconda@" in s.get("uses", ""))
     assert setup["with"]["environment-file"] == "environment.yml"
     assert conda["defaults"]["run"]["shell"] == "bash -el {0}"

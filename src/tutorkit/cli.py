@@ -387,25 +387,28 @@ def _set_waves(statuses: list, registry: str) -> None:
         status.wave = waves.get(status.github.repo.lower(), "") if status.github else ""
 
 
-def _cmd_status(args) -> int:
+def _github_client(args):
+    """The GitHub client ``status`` asks with (None without --github); options that need
+    --github without it are usage errors."""
     from tutorkit.errors import UsageError
+
+    needing = [f"--{o}" for o in ("fix", "html", "registry") if getattr(args, o)]
+    if needing and not args.github:
+        raise UsageError(f"{needing[0]} works with --github: add --github.")
+    if not args.github:
+        return None
+    from tutorkit.github import Client, api_url, deadline, find_token
+
+    return Client(find_token(), api_url(), deadline())
+
+
+def _cmd_status(args) -> int:
     from tutorkit.report import print_json, print_status_table, progress
     from tutorkit.repos import discover
     from tutorkit.status import fleet_status
 
-    client = None
-    if args.fix and not args.github:
-        raise UsageError("--fix works with --github: tutorkit status --github --fix.")
-    for option in ("html", "registry"):
-        if getattr(args, option) and not args.github:
-            raise UsageError(f"--{option} works with --github: add --github.")
-    if args.github:
-        from tutorkit.github import Client, api_url, deadline, find_token
-
-        client = Client(find_token(), api_url(), deadline())
-    what = (
-        "Reading repos, template tags and GitHub" if client else "Reading repos and template tags"
-    )
+    client = _github_client(args)
+    what = "Reading repos, template tags" + (" and GitHub" if client else "")
     with progress(what, None):
         statuses = fleet_status(
             discover(args.repos), github=client, fix=args.fix, history=bool(args.html)

@@ -159,6 +159,10 @@ def template_view(row: dict) -> dict:
     return {"text": text, "behind": behind_by or 1, "ok": False}
 
 
+def _issue_view(issue: dict) -> dict:
+    return {**issue, "url": _link(issue.get("html_url"))}
+
+
 def repo_view(row: dict, now: datetime) -> dict:
     """What one table row shows, and the keys it sorts by."""
     health = row.get("github") or {}
@@ -170,22 +174,27 @@ def repo_view(row: dict, now: datetime) -> dict:
         "template": template_view(row),
         "schedule": schedule_view(row, now),
         "workflow": workflow_view(health),
-        "issues": [
-            {**issue, "url": _link(issue.get("html_url"))}
-            for issue in health.get("tracking_issues", [])
-        ],
+        "issues": [_issue_view(issue) for issue in health.get("tracking_issues", [])],
         "pull": pull_view(health.get("update_pull_request")),
         "notebooks": notebooks,
         "failing": len([n for n in notebooks if n["outcome"] == "failed"]),
         "attention": list(health.get("attention", [])),
-        "error": row.get("error") or health.get("error") or row.get("reports_error") or "",
+        "error": _error(row, health),
         "rollout": None,  # with waves: rollout_view sets {repo, wave, stage}
     }
-    if view["schedule"]["overdue"]:
-        view["attention"].append(f"weekly run quiet ({view['schedule']['missed']} missed)")
-    failed = [n["path"] for n in notebooks if n["outcome"] == "failed"]
-    view["attention"] += [f"notebook {path} failed" for path in failed]
+    view["attention"] += _more_attention(view["schedule"], notebooks)
     return view
+
+
+def _more_attention(schedule: dict, notebooks: list[dict]) -> list[str]:
+    """What the dashboard adds to GitHub's reasons: a quiet schedule, failed notebooks."""
+    found = [f"weekly run quiet ({schedule['missed']} missed)"] if schedule["overdue"] else []
+    failed = [n["path"] for n in notebooks if n["outcome"] == "failed"]
+    return found + [f"notebook {path} failed" for path in failed]
+
+
+def _error(row: dict, health: dict) -> str:
+    return row.get("error") or health.get("error") or row.get("reports_error") or ""
 
 
 def deprecation_radar(rows: list[dict]) -> list[dict]:

@@ -278,26 +278,17 @@ class Client:
 
     def _explain(self, status: int, headers, body: bytes, method: str, path: str) -> TutorkitError:
         """The sentence for an HTTP error: StopAll when every request would fail alike."""
-        try:
-            answer = load_json(body or b"{}", "GitHub's error")
-            message = str(answer.get("message", "")) if isinstance(answer, dict) else ""
-        except UntrustedInput:
-            message = ""
+        message = _error_message(body)
         if status == 401:
             return StopAll(
                 "GitHub refused the token (401 Bad credentials): set GH_TOKEN to a valid token, "
                 "or log in again with `gh auth login`."
             )
         if status in (403, 429) and headers.get("x-ratelimit-remaining") == "0":
-            reset = headers.get("x-ratelimit-reset", "")
-            when = (
-                datetime.fromtimestamp(int(reset), UTC).strftime("%H:%M UTC")
-                if reset.isdigit() and len(reset) < 12
-                else "later"
-            )
             return StopAll(
-                f"GitHub's API rate limit for this token is used up until {when}: wait, or "
-                "use another token (GH_TOKEN)."
+                f"GitHub's API rate limit for this token is used up until "
+                f"{_reset_time(headers.get('x-ratelimit-reset', ''))}: wait, or use another "
+                "token (GH_TOKEN)."
             )
         if status == 429 or "secondary rate limit" in message.lower():
             return StopAll(
@@ -311,6 +302,22 @@ class Client:
             )
         reason = printable(one_line(message)) or http.client.responses.get(status, "")
         return Refused(f"GitHub answered {status} to {method} {path}: {reason}", status)
+
+
+def _error_message(body: bytes) -> str:
+    """The `message` of GitHub's JSON error body ("" when there is none)."""
+    try:
+        answer = load_json(body or b"{}", "GitHub's error")
+    except UntrustedInput:
+        return ""
+    return str(answer.get("message", "")) if isinstance(answer, dict) else ""
+
+
+def _reset_time(reset: str) -> str:
+    """When the rate limit resets (x-ratelimit-reset, epoch seconds), for people."""
+    if not (reset.isdigit() and len(reset) < 12):
+        return "later"
+    return datetime.fromtimestamp(int(reset), UTC).strftime("%H:%M UTC")
 
 
 def _cut(connection: http.client.HTTPConnection) -> None:
@@ -389,18 +396,7 @@ def _checks(client: Client, slug: str, sha: str) -> dict:
 
 def repo_health(client: Client, slug: str, fix: bool) -> GitHubHealth:
     health = GitHubHealth(repo=slug, notebooks_workflow="missing")
-    workflows = client.get(f"/repos/{slug}/actions/workflows", per_page=100)["workflows"]
-    notebooks = None
-    for workflow in workflows:
-        if workflow["state"] == "disabled_inactivity" and fix:
-            client.put(f"/repos/{slug}/actions/workflows/{int(workflow['id'])}/enable")
-            health.reenabled.append(workflow["path"])
-            workflow["state"] = "active"
-        if workflow["path"] == NOTEBOOKS_WORKFLOW:
-            notebooks = workflow
-            health.notebooks_workflow = workflow["state"]
-        elif workflow["state"] == "disabled_inactivity":
-            health.disabled_for_inactivity.append(workflow["path"])
+    notebooks = _workflows(client, slug, fix, health)
     if notebooks is not None:
         runs = client.get(
             f"/repos/{slug}/actions/workflows/{int(notebooks['id'])}/runs",
@@ -411,32 +407,63 @@ def repo_health(client: Client, slug: str, fix: bool) -> GitHubHealth:
             health.last_scheduled_run = {
                 key: runs[0][key] for key in ("conclusion", "status", "created_at", "html_url")
             }
+    health.update_pull_request = _update_pull(client, slug)
+    health.tracking_issues = _tracking_issues(client, slug)
+    return health
+
+
+def _workflows(client: Client, slug: str, fix: bool, health: GitHubHealth) -> dict | None:
+    """Each workflow's state into ``health`` (re-enabled with ``fix``); the notebooks one."""
+    notebooks = None
+    for workflow in client.get(f"/repos/{slug}/actions/workflows", per_page=100)["workflows"]:
+        if workflow["state"] == "disabled_inactivity" and fix:
+            client.put(f"/repos/{slug}/actions/workflows/{int(workflow['id'])}/enable")
+            health.reenabled.append(workflow["path"])
+            workflow["state"] = "active"
+        if workflow["path"] == NOTEBOOKS_WORKFLOW:
+            notebooks = workflow
+            health.notebooks_workflow = workflow["state"]
+        elif workflow["state"] == "disabled_inactivity":
+            health.disabled_for_inactivity.append(workflow["path"])
+    return notebooks
+
+
+def _update_pull(client: Client, slug: str) -> dict | None:
+    """The open template-update pull request and its checks (None when there is none)."""
     owner = slug.split("/")[0]
     pulls = client.get(
         f"/repos/{slug}/pulls", state="open", head=f"{owner}:{UPDATE_BRANCH}", per_page=1
     )
-    if pulls:
-        pull = pulls[0]
-        health.update_pull_request = {
-            "number": pull["number"],
-            "html_url": pull["html_url"],
-            "draft": bool(pull.get("draft")),
-            "head_sha": pull["head"]["sha"],
-            "checks": _checks(client, slug, pull["head"]["sha"]),
-        }
+    if not pulls:
+        return None
+    pull = pulls[0]
+    return {
+        "number": pull["number"],
+        "html_url": pull["html_url"],
+        "draft": bool(pull.get("draft")),
+        "head_sha": pull["head"]["sha"],
+        "checks": _checks(client, slug, pull["head"]["sha"]),
+    }
+
+
+def _tracking_issues(client: Client, slug: str) -> list[dict]:
+    """The open issues (not pull requests) with a tracking label, once per label."""
+    found = []
     for issue in client.get(f"/repos/{slug}/issues", state="open", per_page=100):
+        if "pull_request" in issue:
+            continue
         labels = {label["name"] for label in issue["labels"]}
-        for label in TRACKING_LABELS:
-            if label in labels and "pull_request" not in issue:
-                health.tracking_issues.append(
-                    {
-                        "number": issue["number"],
-                        "title": issue["title"],
-                        "label": label,
-                        "html_url": issue["html_url"],
-                    }
-                )
-    return health
+        found += [
+            {
+                "number": issue["number"],
+                "title": issue["title"],
+                "label": label,
+                "html_url": issue["html_url"],
+            }
+            for label in TRACKING_LABELS
+            if label in labels
+        ]
+    return found
 
 
 def fleet_health(client: Client, repos: list[tuple[Path, dict]], fix: bool) -> list[GitHubHealth]:
@@ -546,21 +573,31 @@ MAX_WARNINGS = 50  # per notebook
 def notebook_warnings(notebook: bytes) -> list[str]:
     """The warnings an executed notebook printed (stderr outputs in Python's warning format),
     as "Category: message" without the file and line (a kernel's temporary file name)."""
+    found: list[str] = []
+    for text in _stderr_texts(notebook):
+        for line in text.splitlines():
+            if (match := WARNING_LINE.match(line)) and len(found) < MAX_WARNINGS:
+                found.append(f"{match['category']}: {match['message'].strip()}")
+    return list(dict.fromkeys(found))
+
+
+def _stderr_texts(notebook: bytes) -> list[str]:
+    """What the notebook's cells printed on stderr (nothing when it is not a notebook)."""
     try:
         cells = load_json(notebook, "an executed notebook").get("cells", [])
     except (UntrustedInput, AttributeError):
         return []
-    found: list[str] = []
+    texts = [o.get("text", "") for o in _outputs(cells) if o.get("name") == "stderr"]
+    return ["".join(t) if isinstance(t, list) else str(t) for t in texts]
+
+
+def _outputs(cells: object) -> list[dict]:
+    """Every output of every cell, skipping whatever is not shaped as nbformat says."""
+    found = []
     for cell in cells if isinstance(cells, list) else []:
-        for output in cell.get("outputs", []) if isinstance(cell, dict) else []:
-            if not isinstance(output, dict) or output.get("name") != "stderr":
-                continue
-            text = output.get("text", "")
-            text = "".join(text) if isinstance(text, list) else str(text)
-            for line in text.splitlines():
-                if (match := WARNING_LINE.match(line)) and len(found) < MAX_WARNINGS:
-                    found.append(f"{match['category']}: {match['message'].strip()}")
-    return list(dict.fromkeys(found))
+        outputs = cell.get("outputs", []) if isinstance(cell, dict) else []
+        found += [o for o in outputs if isinstance(o, dict)]
+    return found
 
 
 def read_report(data: bytes) -> dict:

@@ -175,27 +175,32 @@ def github_columns(health) -> list[str]:
     """The --github columns of `tutorkit status`: workflow, weekly run, update PR, issues."""
     if health.error:
         return [f"error: {health.error}", "", "", ""]
+    run = health.last_scheduled_run
+    weekly = f"{run['conclusion'] or run['status']} {run['created_at'][:10]}" if run else "none yet"
+    issues = ", ".join(f"#{i['number']} {i['label']}" for i in health.tracking_issues)
+    return [_workflow_column(health), weekly, _pull_column(health.update_pull_request), issues]
+
+
+def _workflow_column(health) -> str:
     workflow = health.notebooks_workflow
     if health.reenabled:
         workflow += f" (re-enabled: {', '.join(Path(p).name for p in health.reenabled)})"
     if health.disabled_for_inactivity:
         names = ", ".join(Path(p).name for p in health.disabled_for_inactivity)
         workflow += f" (also disabled for inactivity: {names})"
-    run = health.last_scheduled_run
-    weekly = "none yet"
-    if run:
-        weekly = f"{run['conclusion'] or run['status']} {run['created_at'][:10]}"
-    pull = health.update_pull_request
-    update = ""
-    if pull:
-        checks = pull["checks"]
-        counts = [f"{checks[kind]} {kind}" for kind in ("passed", "failing", "pending")]
-        counts = ", ".join(c for c in counts if not c.startswith("0 ")) or "none"
-        if checks["check_runs"] != "read":
-            counts += f" (check runs {checks['check_runs']})"
-        update = f"#{pull['number']}{' (draft)' if pull['draft'] else ''} checks: {counts}"
-    issues = ", ".join(f"#{i['number']} {i['label']}" for i in health.tracking_issues)
-    return [workflow, weekly, update, issues]
+    return workflow
+
+
+def _pull_column(pull: dict | None) -> str:
+    """The open template-update pull request and its checks ("" when there is none)."""
+    if not pull:
+        return ""
+    checks = pull["checks"]
+    counts = [f"{checks[kind]} {kind}" for kind in ("passed", "failing", "pending")]
+    counts = ", ".join(c for c in counts if not c.startswith("0 ")) or "none"
+    if checks["check_runs"] != "read":
+        counts += f" (check runs {checks['check_runs']})"
+    return f"#{pull['number']}{' (draft)' if pull['draft'] else ''} checks: {counts}"
 
 
 def print_status_table(statuses) -> None:
@@ -205,11 +210,13 @@ def print_status_table(statuses) -> None:
         columns += ["notebooks workflow", "weekly run", "update PR", "tracking issues"]
         for row, status in zip(rows, statuses, strict=True):
             row += github_columns(status.github) if status.github else ["", "", "", ""]
-    styles = [
-        "red" if s.error or (s.github and s.github.attention) else "yellow" if s.behind else ""
-        for s in statuses
-    ]
-    _print_table("tutorkit status", columns, rows, styles)
+    _print_table("tutorkit status", columns, rows, [_status_style(s) for s in statuses])
+
+
+def _status_style(status) -> str:
+    if status.error or (status.github and status.github.attention):
+        return "red"
+    return "yellow" if status.behind else ""
 
 
 def print_rollout(rollout, dry_run: bool) -> None:

@@ -74,14 +74,20 @@ def plan(rows: list[dict], waves: dict[str, str], first: str) -> Rollout:
             rollout.rows.append({"repo": name, "wave": waves[slug], "stage": stage(row)})
     canary = [r for r in rollout.rows if r["wave"] == first]
     rollout.canary_through = bool(canary) and all(r["stage"] in DONE for r in canary)
+    _start_or_wait(rollout)
+    return rollout
+
+
+def _start_or_wait(rollout: Rollout) -> None:
+    """The repos behind start now when in the first wave, or when that wave is through; the
+    others wait for it."""
     for row in rollout.rows:
         if row["stage"] != "behind":
             continue
-        if row["wave"] == first or rollout.canary_through:
+        if row["wave"] == rollout.first or rollout.canary_through:
             rollout.start.append(row["repo"])
         else:
-            row["stage"] = f"waiting for {first}"
-    return rollout
+            row["stage"] = f"waiting for {rollout.first}"
 
 
 def waves_summary(rows: list[dict]) -> list[dict]:

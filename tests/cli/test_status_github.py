@@ -379,7 +379,7 @@ def test_fix_needs_github(make_repo):
     assert proc.returncode == 2
     assert (
         one_sentence(proc)
-        == "tutorkit: error: --fix works with --github: tutorkit status --github --fix."
+        == "tutorkit: error: --fix works with --github: add --github."
     )
 
 

@@ -307,13 +307,11 @@ def _cmd_status(args) -> int:
 def _cmd_check(args) -> int:
     from pathlib import Path
 
-    from tutorkit.checks import notebook_interpreter, run_checks
-    from tutorkit.errors import TutorkitError
+    from tutorkit.checks import checkable, notebook_interpreter, run_checks
     from tutorkit.report import print_check_table, print_json, progress
 
     repo = Path(args.repo).resolve()
-    if not repo.is_dir():
-        raise TutorkitError(f"{args.repo} is not a folder: give the path of a companion repo.")
+    checkable(repo)
     python = notebook_interpreter(repo) if args.run else None
     if python:
         print(

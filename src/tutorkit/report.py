@@ -160,7 +160,8 @@ def print_status_table(statuses) -> None:
 def print_check_table(repo: Path, results) -> None:
     rows, styles = [], []
     for r in results:
-        detail = "; ".join(([f"ran {r.interpreter}"] if r.interpreter else []) + r.problems)
+        ran = [f"ran {r.interpreter}"] if r.interpreter else []
+        detail = "; ".join(ran + r.problems + r.notes)
         if r.result in ("fail", "warn"):
             detail += f"\nfix: {r.fix}\n{r.url}"
         rows.append([r.id, r.result, r.title, detail])

@@ -63,7 +63,7 @@ def vision_repo(root: Path) -> Path:
         repo / "chapters" / "part 2" / "cnn" / "Train a CNN.ipynb",
         "# Train a CNN",
         f"{torch}\nfor step in range(steps):\n    loss = 1 / (step + 1)\nprint('steps', steps)",
-        parameters="steps = 200_000",
+        parameters="steps = 50_000_000  # the full run: minutes",
     )
     notebook(
         repo / "chapters" / "part 2" / "Big model on a GPU.ipynb",

@@ -72,11 +72,13 @@ class CheckResult:
     fix: str = ""
     url: str = ""
     interpreter: str = ""  # the Python a rule that runs code ran (TK201)
+    notes: list[str] = field(default_factory=list)  # what it did not run, and why (TK201)
 
     def to_json(self) -> dict:
         data = asdict(self)
-        if not self.interpreter:
-            del data["interpreter"]
+        for empty in ("interpreter", "notes"):
+            if not data[empty]:
+                del data[empty]
         return data
 
 
@@ -117,6 +119,7 @@ def _apply(rule: Rule, facts: Facts) -> CheckResult:
         rule.fix_for(facts.layout, problems),
         rule.url,
         printable(ran),
+        [printable(note) for note in getattr(rule, "notes", [])],
     )
 
 

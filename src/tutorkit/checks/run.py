@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,6 +85,15 @@ def notebook_interpreter(repo: Path, environ=None) -> Interpreter:
     return found
 
 
+RUNNER = ".github/scripts/notebooks.py"  # the generated repo's notebook runner (CI runs it)
+ROW = re.compile(r"^\| `(?P<notebook>.+)` \| (?P<result>[a-z ]+) \| (?P<detail>.*) \|$")
+
+
+def summary_rows(text: str) -> list[tuple[str, str, str]]:
+    """(notebook, result, detail) of each row of the runner's Markdown summary."""
+    return [m.group("notebook", "result", "detail") for m in map(ROW.match, text.splitlines()) if m]
+
+
 class NotebooksRun(Rule):
     """Every notebook runs in smoke mode (pytest --nbmake, TUTORIAL_PROFILE=smoke)."""
 
@@ -92,27 +103,52 @@ class NotebooksRun(Rule):
     )
     fixes = {
         "infrastructure": (
-            "Run `TUTORIAL_PROFILE=smoke python -m pytest --nbmake .` (what CI runs) in the "
-            "repo's environment and fix the first error."
+            f"Run `TUTORIAL_PROFILE=smoke python {RUNNER} .` (what CI runs) in the repo's "
+            "environment and fix the first failing notebook, or say in notebooks.toml how it "
+            "runs (skip with a reason, timeout, smoke parameters, needs)."
         )
     }
 
     def __init__(self, python: Interpreter | None = None):
         self.python = python
+        self.notes: list[str] = []
 
     def problems(self, facts: Facts) -> list[str]:
         python = self.python or notebook_interpreter(facts.repo)
-        where = "." if facts.layout == "infrastructure" else "notebooks"
-        nbmake = ["-m", "pytest", "--nbmake", "--nbmake-timeout=600", "-q", where]
-        proc = subprocess.run(
-            [str(python.path), *nbmake],
-            cwd=facts.repo,
-            check=False,
-            env={**os.environ, "TUTORIAL_PROFILE": "smoke"},
-            capture_output=True,
-            text=True,
-        )
+        if facts.layout == "infrastructure" and facts.is_file(RUNNER):
+            return self._runner(python, facts)
+        nbmake = ["-m", "pytest", "--nbmake", "--nbmake-timeout=600", "-q", "notebooks"]
+        proc = _run([str(python.path), *nbmake], facts.repo)
         if proc.returncode == 0:
             return []
         tail = (proc.stdout.strip().splitlines() or proc.stderr.strip().splitlines() or ["?"])[-1]
         return [f"pytest --nbmake failed (exit {proc.returncode}): {tail}"]
+
+    def _runner(self, python: Interpreter, facts: Facts) -> list[str]:
+        """The repo's own runner, as its CI runs it: notebooks.toml decides what runs how."""
+        with tempfile.TemporaryDirectory(prefix="tutorkit-run-") as tmp:
+            summary = Path(tmp) / "summary.md"
+            args = [RUNNER, ".", "-q", "--summary", str(summary), "--executed", f"{tmp}/executed"]
+            proc = _run([str(python.path), *args], facts.repo)
+            rows = summary_rows(summary.read_text(encoding="utf-8")) if summary.is_file() else []
+        self.notes = [
+            f"{name}: {result} ({detail})"
+            for name, result, detail in rows
+            if result in ("skipped", "not run here")
+        ]
+        found = [f"{name} failed: {detail}" for name, result, detail in rows if result == "failed"]
+        if proc.returncode not in (0, 5) and not found:  # 5: nothing collected
+            tail = proc.stdout.strip().splitlines() or proc.stderr.strip().splitlines() or ["?"]
+            found.append(f"the notebook runner failed (exit {proc.returncode}): {tail[-1]}")
+        return found
+
+
+def _run(command: list[str], repo: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        command,
+        cwd=repo,
+        check=False,
+        env={**os.environ, "TUTORIAL_PROFILE": "smoke"},
+        capture_output=True,
+        text=True,
+    )

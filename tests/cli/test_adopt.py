@@ -192,7 +192,7 @@ def test_check_lists_what_remains_to_do(tmp_path, tk, template):
     assert results["TK102"]["fix"].startswith("Strip the outputs as CI checks them")
     # The starter's files (pyproject.toml, environment.yml, configs/, src/<package>/, the demo
     # text) are never rendered into an adopted repo: no rule asks for them.
-    assert sorted(results) == ["TK101", "TK102", "TK106", "TK108", "TK110", "TK120"]
+    assert sorted(results) == ["TK101", "TK102", "TK106", "TK108", "TK109", "TK110", "TK120"]
 
 
 def test_adopt_needs_the_framework_when_the_imports_do_not_tell(tmp_path, tk, template):

@@ -37,7 +37,7 @@ def notebook(path: Path, *sources: str, parameters: str = "") -> None:
 
 
 def _repo(root: Path, name: str, owner: str) -> Path:
-    repo = root / name
+    repo = root.absolute() / name
     (repo).mkdir(parents=True)
     (repo / ".gitignore").write_text(GITIGNORE)
     git(root, "init", "--quiet", str(repo))

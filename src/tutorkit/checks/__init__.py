@@ -7,7 +7,7 @@ A file that cannot be read or parsed (conflict markers, a link out of the repo, 
 bomb) is a problem of the rule that reads it, never a traceback.
 
 Modules: ``facts`` (what the rules read), ``rule`` (the base class), ``template_source``
-(TK101, TK110), ``files`` (TK102, TK104-TK108), ``dependencies`` (TK103), ``conflicts``
+(TK101, TK110), ``files`` (TK102, TK104-TK109), ``dependencies`` (TK103), ``conflicts``
 (TK120), ``run`` (TK201 and the Python it runs).
 """
 
@@ -23,6 +23,7 @@ from tutorkit.checks.files import (
     CIWorkflow,
     ConfigsLoad,
     DemoTextReplaced,
+    NotebookPolicy,
     NotebooksStripped,
     OwnerNamed,
     SeedsSet,
@@ -58,6 +59,7 @@ STATIC_RULES: list[Rule] = [
     CIWorkflow(),
     DemoTextReplaced(),
     OwnerNamed(),
+    NotebookPolicy(),
     SourceUpdatable(),
     NoUpdateConflicts(),
 ]

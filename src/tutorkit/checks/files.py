@@ -218,3 +218,50 @@ class OwnerNamed(Rule):
             patterns = (ANSWERS_FILE,)
         found = _files_containing(facts, patterns, PLACEHOLDER_OWNER)
         return [f"{name} names the placeholder owner {PLACEHOLDER_OWNER}" for name in found]
+
+
+POLICY = "notebooks.toml"
+POLICY_KEYS = {"path", "skip", "timeout", "parameters", "needs", "retries"}
+NEED = re.compile(r"^(gpu|network|secret:[A-Za-z_][A-Za-z0-9_]*)$")
+
+
+def _entry_problems(number: int, entry: object, notebooks: list[str]) -> list[str]:
+    """What is wrong with one [[notebook]] entry of notebooks.toml."""
+    import fnmatch
+
+    if not isinstance(entry, dict) or not isinstance(entry.get("path"), str):
+        return [f"{POLICY}: notebook entry {number} has no `path`"]
+    where = f"{POLICY}: `{entry['path']}`"
+    found = []
+    if set(entry) - POLICY_KEYS:
+        found.append(f"{where} has unknown keys {sorted(set(entry) - POLICY_KEYS)}")
+    if "skip" in entry and not (isinstance(entry["skip"], str) and entry["skip"].strip()):
+        found.append(f"{where}: `skip` needs a reason (a sentence every report shows)")
+    needs = entry.get("needs", [])
+    if not isinstance(needs, list) or not all(isinstance(n, str) and NEED.match(n) for n in needs):
+        found.append(f"{where}: `needs` lists only gpu, network and secret:NAME")
+    if not any(fnmatch.fnmatchcase(name, entry["path"]) for name in notebooks):
+        found.append(f"{where} matches no notebook")
+    return found
+
+
+class NotebookPolicy(Rule):
+    """notebooks.toml, when the repo has one, says how each notebook runs in a way CI can follow."""
+
+    id = "TK109"
+    fix = (
+        "Edit notebooks.toml: each [[notebook]] has a `path` glob that matches a notebook, and "
+        "only skip (with a reason), timeout, parameters, needs (gpu, network, secret:NAME) and "
+        "retries; docs/adopting.md shows one."
+    )
+
+    def problems(self, facts: Facts) -> list[str]:
+        if not facts.is_file(POLICY):
+            return []
+        entries = facts.toml(POLICY).get("notebook", [])
+        if not isinstance(entries, list):
+            return [f"{POLICY}: `notebook` must be a list of [[notebook]] tables"]
+        found = []
+        for number, entry in enumerate(entries, 1):
+            found += _entry_problems(number, entry, facts.notebooks)
+        return found

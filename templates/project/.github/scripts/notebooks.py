@@ -179,7 +179,7 @@ class NotebookItem(pytest.Item):
     def papermill(self) -> None:
         import papermill
 
-        executed = Path(self.config.getoption("executed")) / self.rel
+        executed = self.config.stash[EXECUTED] / self.rel
         executed.parent.mkdir(parents=True, exist_ok=True)
         papermill.execute_notebook(
             str(self.path),
@@ -212,6 +212,7 @@ class NotebookFile(pytest.File):
 
 
 OUTCOMES = pytest.StashKey[list]()
+EXECUTED = pytest.StashKey[Path]()
 POLICIES = pytest.StashKey[tuple]()
 
 
@@ -220,8 +221,8 @@ def pytest_addoption(parser):
     group.addoption("--summary", default="", help="append the summary (Markdown) to this file")
     group.addoption(
         "--executed",
-        default=str(Path(os.environ.get("RUNNER_TEMP") or tempfile.gettempdir()) / "executed"),
-        help="write the executed notebooks under this folder",
+        default="",
+        help="write the executed notebooks under this folder (default: a new temporary one)",
     )
     group.addoption("--only-needs", default="", help="run only the notebooks that need this")
 
@@ -241,6 +242,8 @@ def load_secrets(text: str) -> None:
 def pytest_configure(config):
     load_secrets(os.environ.pop("NOTEBOOK_SECRETS", ""))
     config.stash[OUTCOMES] = []
+    executed = config.getoption("executed")
+    config.stash[EXECUTED] = Path(executed or tempfile.mkdtemp(prefix="executed-notebooks-"))
     config.stash[POLICIES] = read_policy(Path(config.rootpath))
 
 

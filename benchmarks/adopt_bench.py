@@ -27,21 +27,7 @@ from pathlib import Path
 CHECKOUT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(CHECKOUT / "tests"), str(CHECKOUT / "tests" / "cli")]
 
-from tutorial_repos import GITIGNORE, notebook, vision_repo  # noqa: E402
-
-POLICY = """\
-[[notebook]]
-path = "legacy/*"
-skip = "the pre-2.0 API"
-
-[[notebook]]
-path = "chapters/*/Train a CNN.ipynb"
-parameters = { steps = 20 }
-
-[[notebook]]
-path = "chapters/part 2/Big model on a GPU.ipynb"
-needs = ["gpu"]
-"""
+from tutorial_repos import GITIGNORE, VISION_POLICY, notebook, vision_repo  # noqa: E402
 
 
 def run(*cmd, cwd=None, env=None) -> float:
@@ -87,7 +73,7 @@ def adopt_vs_copier(tmp: Path, env: dict, count: int, repeat: int) -> dict:
 def ci_step(tmp: Path, env: dict) -> dict:
     repo = vision_repo(tmp / "demo")
     run(sys.executable, "-m", "tutorkit", "adopt", repo, env=env)
-    (repo / "notebooks.toml").write_text(POLICY)
+    (repo / "notebooks.toml").write_text(VISION_POLICY)
     script = 'python .github/scripts/notebooks.py . -q --executed "$RUNNER_TEMP/executed"'
     step_env = {
         **env,

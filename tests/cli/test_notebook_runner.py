@@ -26,7 +26,7 @@ import pytest
 import yaml
 from cli_support import commit_all, shim_environment
 from support import CHECKOUT
-from tutorial_repos import keras_repo, notebook, vision_repo
+from tutorial_repos import VISION_POLICY, keras_repo, notebook, vision_repo
 
 RUNNER = CHECKOUT / "templates" / "project" / ".github" / "scripts" / "notebooks.py"
 RUN_STEP = "Run the tests and execute every notebook"
@@ -34,20 +34,7 @@ INSTALL_STEP = "Install the requirements and the notebook runner"
 BIN = str(Path(sys.executable).parent)  # this suite's Python: pytest, papermill, ipykernel
 
 POLICIES = {
-    "vision-lectures": """\
-[[notebook]]
-path = "legacy/*"
-skip = "the pre-2.0 API, kept for readers of the 2021 article"
-
-[[notebook]]
-path = "chapters/*/Train a CNN.ipynb"
-parameters = { steps = 20 }
-timeout = 120
-
-[[notebook]]
-path = "chapters/part 2/Big model on a GPU.ipynb"
-needs = ["gpu"]
-""",
+    "vision-lectures": VISION_POLICY,
     "keras-course": """\
 [[notebook]]
 path = "legacy/*"

@@ -15,6 +15,22 @@ import nbformat
 from cli_support import commit_all
 from support import git
 
+# How the vision repo's notebooks run (its notebooks.toml, as the tests and benchmarks add it).
+VISION_POLICY = """\
+[[notebook]]
+path = "legacy/*"
+skip = "the pre-2.0 API, kept for readers of the 2021 article"
+
+[[notebook]]
+path = "chapters/*/Train a CNN.ipynb"
+parameters = { steps = 20 }
+timeout = 120
+
+[[notebook]]
+path = "chapters/part 2/Big model on a GPU.ipynb"
+needs = ["gpu"]
+"""
+
 GITIGNORE = "__pycache__/\n*.py[cod]\n.ipynb_checkpoints/\n.DS_Store\ndata/\n*.ckpt\n"
 
 

@@ -17,7 +17,7 @@ import yaml
 from support import VARIANTS, actionlint_findings, workflow_schema_errors, zizmor_findings
 
 WORKFLOWS = ("dependency-drift.yml", "notebooks.yml", "template-update.yml")
-SCRIPTS = ("job_report.py", "notebooks.py", "template_update.py", "tracking_issue.py")
+SCRIPTS = ("job_report.py", "template_update.py", "tracking_issue.py")  # the starter's
 
 # The jobs that may write, and what (every other job reads at most).
 WRITES = {
@@ -296,6 +296,8 @@ def test_the_infrastructure_layout_ships_ci_without_the_starter(adopted):
         ".pre-commit-config.yaml",
     ]
     assert [p.name for p in workflow_files(adopted)] == ["notebooks.yml", "template-update.yml"]
+    scripts = sorted(p.name for p in (adopted / ".github" / "scripts").iterdir())
+    assert scripts == sorted([*SCRIPTS, "notebooks.py"])  # and the notebook runner
 
 
 def test_the_infrastructure_layout_runs_every_notebook_without_the_starters_files(adopted):

@@ -17,12 +17,18 @@ def print_json(rows: list[dict]) -> None:
 def _print_table(title: str, columns: list[str], rows: list[list[str]], styles: list[str]) -> None:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table(title=title, title_justify="left")
+    from tutorkit.untrusted import printable
+
+    # Cells hold repo contents (file names, messages): plain text, never rich markup, and
+    # printable (no escape sequences, no credentials).
+    table = Table(title=Text(printable(title)), title_justify="left")
     for column in columns:
         table.add_column(column, overflow="fold")
     for row, style in zip(rows, styles, strict=True):
-        table.add_row(*row, style=style or None)
+        cells = [Text(printable(cell, newlines=True)) for cell in row]
+        table.add_row(*cells, style=style or None)
     Console(width=None if sys.stdout.isatty() else 200).print(table)
 
 

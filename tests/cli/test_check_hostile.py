@@ -174,3 +174,12 @@ def test_status_never_calls_a_version_the_template_lacks_current(make_repo, tk):
     [row] = json.loads(out)
     assert code == 1 and row["state"] != "current"
     assert "its template has no tag v9.9.9" in row["state"]
+
+
+def test_rich_markup_in_a_file_name_is_printed_as_it_is(make_repo, tk):
+    repo = make_repo()
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("1", execution_count=1)]
+    nbformat.write(nb, repo / "notebooks" / "[bold red]loud.ipynb")
+    code, out, _ = tk("check", repo)
+    assert "notebooks/[bold red]loud.ipynb has outputs" in out

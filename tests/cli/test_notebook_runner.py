@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -250,3 +251,37 @@ def test_notebook_secrets_become_masked_variables(monkeypatch, capsys):
     runner.load_secrets("HF_TOKEN=hf_abc\nnot a line\nKAGGLE_KEY=k=1\n")
     assert (os.environ["HF_TOKEN"], os.environ["KAGGLE_KEY"]) == ("hf_abc", "k=1")
     assert capsys.readouterr().out == "::add-mask::hf_abc\n::add-mask::k=1\n"
+
+
+@pytest.mark.slow  # executes a notebook
+def test_the_gpu_job_runs_only_the_gpu_notebooks(tmp_path, tk, template):
+    """The gpu job's step from the rendered workflow, on a machine that says it has a GPU
+    (NOTEBOOKS_GPU=1 and CUDA_VISIBLE_DEVICES stand for the GPU runner; none is here)."""
+    repo = vision_repo(tmp_path)
+    assert tk("adopt", repo, "--template-url", template)[0] == 0
+    (repo / "notebooks.toml").write_text(VISION_POLICY)
+    step = workflow_step(repo, "gpu", "Execute the notebooks that need a GPU")
+    os.environ.update(NOTEBOOKS_GPU="1", CUDA_VISIBLE_DEVICES="0")
+    try:
+        done, summary, _ = run_as_github(step, repo, tmp_path / "runner")
+    finally:
+        del os.environ["NOTEBOOKS_GPU"], os.environ["CUDA_VISIBLE_DEVICES"]
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert "| `chapters/part 2/Big model on a GPU.ipynb` | passed |" in summary
+    assert (
+        "| `01 Intro/Getting started.ipynb` | not run here | runs in the other job (it needs no gpu)"
+        in summary
+    )
+
+
+def test_the_cache_is_keyed_on_the_week(tmp_path, tk, template):
+    """The step that names the week for the download cache's key, run as GitHub runs it."""
+    repo = vision_repo(tmp_path)
+    assert tk("adopt", repo, "--template-url", template)[0] == 0
+    step = workflow_step(repo, "pip", "Name the week (the download cache starts afresh every week)")
+    output = tmp_path / "github-output"
+    output.write_text("")
+    env = {**os.environ, "GITHUB_OUTPUT": str(output)}
+    command = ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]]
+    assert subprocess.run(command, cwd=repo, env=env).returncode == 0
+    assert re.fullmatch(r"week=\d{4}-W\d{2}\n", output.read_text())

@@ -145,19 +145,23 @@ class NotebookItem(pytest.Item):
 
     def runtest(self) -> None:
         outcomes = self.config.stash[OUTCOMES]
-        if self.policy.skip:
-            outcomes.append(Outcome(self.rel, "skipped", self.policy.skip))
-            pytest.skip(f"skipped: {self.policy.skip}")
-        lacking = missing(self.policy.needs)
-        only = self.config.getoption("only_needs")
-        if only and only not in self.policy.needs:
-            lacking = [f"not {only} (runs in the other job)"]
-        if lacking:
-            outcomes.append(Outcome(self.rel, "not run here", "needs " + ", ".join(lacking)))
-            pytest.skip(f"not run here: needs {', '.join(lacking)}")
+        why_not = self.why_not_here()
+        if why_not:
+            outcomes.append(Outcome(self.rel, *why_not))
+            pytest.skip(f"{why_not[0]}: {why_not[1]}")
         outcomes.append(self.execute())
         if outcomes[-1].result == "failed":
             raise NotebookFailed(outcomes[-1].detail)
+
+    def why_not_here(self) -> tuple[str, str] | None:
+        """("skipped", reason) or ("not run here", what it needs), or None: run it."""
+        if self.policy.skip:
+            return "skipped", self.policy.skip
+        only = self.config.getoption("only_needs")
+        if only and only not in self.policy.needs:
+            return "not run here", f"runs in the other job (it needs no {only})"
+        lacking = missing(self.policy.needs)
+        return ("not run here", "needs " + ", ".join(lacking)) if lacking else None
 
     def execute(self) -> Outcome:
         """Run the notebook with papermill; a dead kernel is retried, a real error is not."""

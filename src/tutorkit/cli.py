@@ -22,6 +22,7 @@ Create, update and check companion repos of ML tutorials, from the tutorkit Copi
   tutorkit status [REPO]   which repos are behind the latest template release
   tutorkit update [REPO]   roll a template release into one repo or a whole fleet
   tutorkit check [REPO]    is a repo healthy (answers, notebooks, environments, configs, seeds, CI)
+  tutorkit deps [REPO]     pin what the notebooks import, as of the repo's last commit
 
 REPO is a repo, or a folder whose subfolders are repos (a fleet); it defaults to the current folder.
 Exit status: 0 when all is well, 1 when a repo needs attention, 2 for a usage error.
@@ -178,7 +179,8 @@ def build_parser() -> argparse.ArgumentParser:
             "Apply tutorkit's rules to REPO: TK101 answers file valid, TK102 notebooks without "
             "outputs, TK103 pyproject.toml, requirements.txt and environment.yml agree, TK104 "
             "configs load and have a seed, TK105 seeds set in the package, TK106 CI workflow with "
-            "a schedule, TK120 no update conflict left; warnings: TK107 demo text left after the "
+            "a schedule, TK109 notebooks.toml valid, TK120 no update conflict left; warnings: "
+            "TK107 demo text left after the "
             "data changed, TK108 badges naming the placeholder owner, TK110 a template source "
             "that Copier or Renovate cannot update from everywhere. "
             "--run adds TK201: execute the notebooks in smoke mode. Each failure names a fix and "
@@ -189,9 +191,28 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--run",
         action="store_true",
-        help="also run the notebooks: TUTORIAL_PROFILE=smoke python -m pytest --nbmake notebooks",
+        help=(
+            "also run the notebooks: TUTORIAL_PROFILE=smoke python -m pytest --nbmake notebooks "
+            "(an adopted repo: its runner, .github/scripts/notebooks.py, as its CI runs it)"
+        ),
     )
     _json_option(check)
+
+    deps = commands.add_parser(
+        "deps",
+        help="propose a pinned requirements.txt from what the notebooks and scripts import",
+        description=(
+            "Find the third-party modules REPO's notebooks and scripts import, map them to their "
+            "distributions (pipreqs' mapping), and pin them with their dependencies as the "
+            "package index stood on the repo's last commit date (uv pip compile "
+            "--exclude-newer). Prints the proposal and the date used; --write saves it as a new "
+            "requirements.txt (never replacing one)."
+        ),
+    )
+    deps.add_argument("repo", nargs="?", default=".", metavar="REPO", help="the repo (default: .)")
+    deps.add_argument("--date", metavar="YYYY-MM-DD", help="pin as of this date instead")
+    deps.add_argument("--write", action="store_true", help="save it as a new requirements.txt")
+    _json_option(deps)
     return parser
 
 
@@ -328,12 +349,26 @@ def _cmd_check(args) -> int:
     return 1 if any(r.result == "fail" for r in results) else 0
 
 
+def _cmd_deps(args) -> int:
+    from tutorkit.deps import propose
+    from tutorkit.report import print_deps, print_json, progress
+
+    with progress("Pinning the imports", None):
+        proposal = propose(args.repo, date=args.date, write=args.write)
+    if args.json:
+        print_json([proposal.to_json()])
+    else:
+        print_deps(proposal)
+    return 0
+
+
 INTERRUPTED = {
     "new": "nothing was created.",
     "adopt": "nothing was changed.",
     "update": "every repo is either as it was or fully updated (see docs/fleet.md).",
     "status": "nothing was changed.",
     "check": "nothing was changed.",
+    "deps": "nothing was written.",
 }
 COMMANDS = {
     "new": _cmd_new,
@@ -341,6 +376,7 @@ COMMANDS = {
     "update": _cmd_update,
     "status": _cmd_status,
     "check": _cmd_check,
+    "deps": _cmd_deps,
 }
 
 

@@ -8,6 +8,8 @@ from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
 
+from tutorkit.untrusted import printable
+
 
 def print_json(rows: list[dict]) -> None:
     json.dump(rows, sys.stdout, indent=2)
@@ -18,8 +20,6 @@ def _print_table(title: str, columns: list[str], rows: list[list[str]], styles: 
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
-
-    from tutorkit.untrusted import printable
 
     # Cells hold repo contents (file names, messages): plain text, never rich markup, and
     # printable (no escape sequences, no credentials).
@@ -119,7 +119,27 @@ def print_adoption(result) -> None:
     print(f"Added {len(result.added)} files in one commit ({result.commit[:12]}): {files}.")
     if result.changed:
         print(f"Changed: {', '.join(result.changed)} (the CI badge, as --badge asked).")
-    print(f"Next: tutorkit check {_repo_name(str(result.repo))} lists what remains to do.")
+    name = printable(_repo_name(str(result.repo)))
+    print(f"Next: tutorkit check {name} lists what remains to do.")
+    if not (Path(result.repo) / "requirements.txt").exists():
+        print(
+            f"The repo has no requirements.txt, so CI installs none: tutorkit deps {name} "
+            "proposes one, pinned as of the last commit."
+        )
+
+
+def print_deps(proposal) -> None:
+    """What `tutorkit deps` found, the pinned file, and the date its versions are from."""
+    rows = [[module, _some(files, 2)] for module, files in proposal.imports.items()]
+    _print_table(
+        f"tutorkit deps {_repo_name(proposal.repo)}", ["imported", "in"], rows, [""] * len(rows)
+    )
+    print(printable(proposal.requirements, newlines=True), end="")
+    where = "Wrote requirements.txt" if proposal.written else "Proposed (run with --write to save)"
+    print(
+        f"{where}: {len(proposal.distributions)} distributions, pinned with their dependencies "
+        f"as of {proposal.date} ({proposal.date_source}), for Python {proposal.python}."
+    )
 
 
 def github_columns(health) -> list[str]:

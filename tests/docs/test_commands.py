@@ -117,6 +117,11 @@ MAPPED: dict[tuple[str, str], str] = {
     ("fleet.md", "tutorkit status ~/tutorials --github --fix"): (
         f"{STATUS_GITHUB}test_status_github_fix_reenables_only_workflows_disabled_for_inactivity"
     ),
+    # Pinning needs the package index and, for torch, PyTorch's CPU index (not reachable
+    # here): the same command on a repo without torch, against PyPI.
+    ("adopting.md", "tutorkit deps ~/tutorials/vision-lectures"): (
+        "tests/cli/test_deps.py::test_deps_pins_as_of_the_last_commit_and_writes_only_a_new_file"
+    ),
     # The template's own development loop: this suite, and the site it builds.
     ("maintaining.md", "python -m venv .venv && source .venv/bin/activate"): INSTALLED,
     ("maintaining.md", "python -m pytest"): SUITE,

@@ -127,7 +127,7 @@ def test_cli_reference_shows_every_subcommand_and_option(site):
     built = html.unescape(re.sub(r"<[^>]+>", "", page_html(site, "reference/cli")))
     assert "tutorkit-cli-reference" not in built, "the marker was not replaced"
     commands = subcommands()
-    assert set(commands) == {"new", "adopt", "update", "status", "check"}
+    assert set(commands) == {"new", "adopt", "update", "status", "check", "deps"}
     for name, parser in commands.items():
         assert f"usage: tutorkit {name}" in built, name
         for action in parser._actions:

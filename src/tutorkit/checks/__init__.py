@@ -7,7 +7,7 @@ A file that cannot be read or parsed (conflict markers, a link out of the repo, 
 bomb) is a problem of the rule that reads it, never a traceback.
 
 Modules: ``facts`` (what the rules read), ``rule`` (the base class), ``template_source``
-(TK101, TK110), ``files`` (TK102, TK104-TK109), ``dependencies`` (TK103), ``conflicts``
+(TK101, TK110), ``files`` (TK102, TK104-TK109), ``dependencies`` (TK103, TK111), ``conflicts``
 (TK120), ``run`` (TK201 and the Python it runs).
 """
 
@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from tutorkit.checks.conflicts import NoUpdateConflicts
-from tutorkit.checks.dependencies import DependenciesAgree
+from tutorkit.checks.dependencies import DependenciesAgree, RequirementsPinned
 from tutorkit.checks.facts import Facts, Skip
 from tutorkit.checks.files import (
     CIWorkflow,
@@ -61,6 +61,7 @@ STATIC_RULES: list[Rule] = [
     OwnerNamed(),
     NotebookPolicy(),
     SourceUpdatable(),
+    RequirementsPinned(),
     NoUpdateConflicts(),
 ]
 

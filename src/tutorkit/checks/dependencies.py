@@ -23,7 +23,7 @@ def _pins(lines: list[str]) -> dict[str, str]:
     return pins
 
 
-def _requirement(line: str) -> tuple[str, str] | None:
+def parse_requirement(line: str) -> tuple[str, str] | None:
     """``"Scikit_Learn==1.9.1; marker"`` -> ``("scikit-learn", "1.9.1")``; an option -> None."""
     match = REQUIREMENT.match(line.strip().strip('"').strip("'"))
     if not match:
@@ -75,20 +75,22 @@ def _environment_mismatches(requirements: list[str], environment: dict) -> list[
 
 def _named(project: dict) -> set[str]:
     """Every distribution pyproject.toml lists, its optional dependencies included."""
-    listed = [_requirement(str(line)) for line in project.get("dependencies") or []]
+    listed = [parse_requirement(str(line)) for line in project.get("dependencies") or []]
     extras = project.get("optional-dependencies") or {}
     named = {req[0] for req in listed if req}
-    return named | {req[0] for group in extras.values() for req in map(_requirement, group) if req}
+    return named | {
+        req[0] for group in extras.values() for req in map(parse_requirement, group) if req
+    }
 
 
 def _pyproject_mismatches(project: dict, requirements: list[str]) -> list[str]:
     """Dependencies pyproject.toml lists without a pin, or that requirements.txt pins otherwise."""
-    pinned = {req[0]: req[1] for req in map(_requirement, requirements) if req and req[1]}
+    pinned = {req[0]: req[1] for req in map(parse_requirement, requirements) if req and req[1]}
     found = [
         f"requirements.txt pins {name}, which pyproject.toml does not list"
         for name in sorted(set(pinned) - _named(project))
     ]
-    for name, pin in filter(None, map(_requirement, project.get("dependencies") or [])):
+    for name, pin in filter(None, map(parse_requirement, project.get("dependencies") or [])):
         if not pin and name not in pinned:
             found.append(f"pyproject.toml lists {name} without a pin: write {name}==VERSION")
         elif pin and pinned.get(name, pin) != pin:
@@ -113,3 +115,22 @@ class DependenciesAgree(Rule):
         if not _pins(requirements):
             found.append("requirements.txt pins no package")
         return found
+
+
+class RequirementsPinned(Rule):
+    """requirements.txt, when an adopted repo has one, pins every requirement (name==version)."""
+
+    id = "TK111"
+    layouts = ("infrastructure",)  # the starter's pins are TK103's
+    fix = (
+        "Run `tutorkit deps .`: it pins what requirements.txt names and what the notebooks "
+        "import, as the package index stood on your last commit's date; copy the pins into "
+        "requirements.txt and commit."
+    )
+
+    def problems(self, facts: Facts) -> list[str]:
+        if not facts.is_file("requirements.txt"):
+            return []
+        lines = requirement_lines(facts.text("requirements.txt"))
+        unpinned = [req[0] for req in map(parse_requirement, lines) if req and not req[1]]
+        return [f"requirements.txt does not pin {name}" for name in unpinned]

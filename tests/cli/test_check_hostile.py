@@ -41,25 +41,25 @@ def mark(path, a: str, b: str) -> None:
         ("README.md", None),  # text
     ],
 )
-def test_conflict_markers_in_any_file_are_tk120_never_a_traceback(make_repo, rel, also):
+def test_conflict_markers_in_any_file_are_tk120_never_a_traceback(make_repo, tk, rel, also):
     repo = make_repo()
     mark(repo / rel, "a: 1", "a: 2")
     commit_all(repo, "A conflicted update, committed")
-    done = tk_subprocess("check", repo)
-    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
-    assert "TK120" in done.stdout
-    code, results = check_subprocess(repo)
-    assert results["TK120"]["result"] == "fail"
+    code, results = check(tk, repo)  # in this process: a traceback would fail the test
+    assert code == 1 and results["TK120"]["result"] == "fail"
     assert f"{rel} holds <<<<<<< conflict markers" in results["TK120"]["problems"]
     if also:
         assert results[also]["result"] in ("fail", "skip")
         assert any("conflict markers" in p or "TK101" in p for p in results[also]["problems"])
 
 
-def check_subprocess(repo) -> tuple[int, dict[str, dict]]:
-    done = tk_subprocess("check", repo, "--json")
-    assert "Traceback" not in done.stderr, done.stderr
-    return done.returncode, {r["id"]: r for r in json.loads(done.stdout)}
+def test_a_conflicted_workflow_prints_tk120_as_a_user_sees_it(make_repo):
+    """The case that was a yaml ScannerError traceback, run as a user runs it."""
+    repo = make_repo()
+    mark(repo / ".github/workflows/notebooks.yml", "a: 1", "a: 2")
+    done = tk_subprocess("check", repo)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert "TK120" in done.stdout and "holds <<<<<<< conflict markers" in done.stdout
 
 
 def test_a_notebook_that_is_no_longer_json_is_not_sent_to_nbstripout(make_repo, tk):

@@ -118,7 +118,7 @@ class DependenciesAgree(Rule):
 
 
 class RequirementsPinned(Rule):
-    """requirements.txt, when an adopted repo has one, pins every requirement (name==version)."""
+    """An adopted repo's requirements.txt pins every requirement (name==version)."""
 
     id = "TK111"
     layouts = ("infrastructure",)  # the starter's pins are TK103's

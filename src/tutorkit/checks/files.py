@@ -246,7 +246,7 @@ def _entry_problems(number: int, entry: object, notebooks: list[str]) -> list[st
 
 
 class NotebookPolicy(Rule):
-    """notebooks.toml, when the repo has one, says how each notebook runs in a way CI can follow."""
+    """notebooks.toml (when there is one) tells CI how each notebook runs."""
 
     id = "TK109"
     fix = (

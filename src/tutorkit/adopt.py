@@ -35,10 +35,11 @@ from tutorkit.land import (
 )
 from tutorkit.merge import digest
 from tutorkit.mirror import checked_template_url
+from tutorkit.readme import summarise
 from tutorkit.render import parse_data, render, rendered_files, unversioned
 from tutorkit.repos import ANSWERS_FILE, repo_files, write_answers_source
 from tutorkit.template import current_tag, embedded_template_dir
-from tutorkit.untrusted import load_yaml
+from tutorkit.untrusted import MAX_TEXT, UntrustedInput, load_yaml, repo_file
 
 IMPORTS = {
     "pytorch": re.compile(r"^\s*(?:import|from)\s+(?:torch|torchvision|lightning)\b", re.M),
@@ -101,38 +102,26 @@ def infer_framework(repo: Path) -> tuple[str, str]:
     return best, f"imports in {n} notebook(s) and script(s)"
 
 
+README_NAMES = ("readme.md", "readme.markdown", "readme.rst", "readme.txt", "readme")
+
+
 def _readme(repo: Path) -> Path | None:
-    for name in ("README.md", "README.rst", "README.txt", "README"):
-        if (repo / name).is_file():
-            return repo / name
-    return None
+    """The repo's README (any case; Markdown before reStructuredText before plain text)."""
+    found = {p.name.lower(): p for p in repo.iterdir() if p.name.lower() in README_NAMES}
+    return next((found[name] for name in README_NAMES if name in found), None)
 
 
 def infer_title_and_description(repo: Path) -> tuple[str, str, str]:
-    """The README's first heading and first paragraph, and the README's name."""
+    """The README's first heading (any level) and first paragraph, and the README's name."""
     readme = _readme(repo)
     if readme is None:
         return "", "", ""
-    lines = readme.read_text(encoding="utf-8", errors="replace").splitlines()
-    title, description = "", ""
-    for index, line in enumerate(lines):
-        text = line.strip()
-        underlined = index + 1 < len(lines) and re.fullmatch(
-            r"(=+|-+|#+|\*+)", lines[index + 1].strip() or "x"
-        )
-        if not title and (text.startswith("# ") or (text and underlined)):
-            title = _plain(text.lstrip("#").strip())
-            continue
-        if title and text and not text.startswith(("#", "[![", "<", "=", "-", "!", "|", "```")):
-            description = _plain(text)
-            break
-    return title, description[:200], readme.name
-
-
-def _plain(text: str) -> str:
-    text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", text)  # links and images: their text
-    text = re.sub(r"[*_`]+", "", text)
-    return " ".join(text.split()).rstrip(" #")
+    try:
+        text = repo_file(repo, readme, limit=MAX_TEXT).decode("utf-8", errors="replace")
+    except UntrustedInput:
+        return "", "", ""  # a link out of the repo, or too large: the folder's name it is
+    found = summarise(text)
+    return found.title, found.description, readme.name
 
 
 def infer_python(repo: Path) -> tuple[str, str]:

@@ -23,6 +23,7 @@ Create, update and check companion repos of ML tutorials, from the tutorkit Copi
   tutorkit update [REPO]   roll a template release into one repo or a whole fleet
   tutorkit check [REPO]    is a repo healthy (answers, notebooks, environments, configs, seeds, CI)
   tutorkit fleet init DEST a fleet repo: a registry of your repos and their dashboard on Pages
+  tutorkit deps [REPO]     pin what the notebooks import, as of the repo's last commit
 
 REPO is a repo, or a folder whose subfolders are repos (a fleet); it defaults to the current folder.
 Exit status: 0 when all is well, 1 when a repo needs attention, 2 for a usage error.
@@ -203,7 +204,8 @@ def build_parser() -> argparse.ArgumentParser:
             "Apply tutorkit's rules to REPO: TK101 answers file valid, TK102 notebooks without "
             "outputs, TK103 pyproject.toml, requirements.txt and environment.yml agree, TK104 "
             "configs load and have a seed, TK105 seeds set in the package, TK106 CI workflow with "
-            "a schedule, TK120 no update conflict left; warnings: TK107 demo text left after the "
+            "a schedule, TK109 notebooks.toml valid, TK120 no update conflict left; warnings: "
+            "TK107 demo text left after the "
             "data changed, TK108 badges naming the placeholder owner, TK110 a template source "
             "that Copier or Renovate cannot update from everywhere. "
             "--run adds TK201: execute the notebooks in smoke mode. Each failure names a fix and "
@@ -214,7 +216,10 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--run",
         action="store_true",
-        help="also run the notebooks: TUTORIAL_PROFILE=smoke python -m pytest --nbmake notebooks",
+        help=(
+            "also run the notebooks: TUTORIAL_PROFILE=smoke python -m pytest --nbmake notebooks "
+            "(an adopted repo: its runner, .github/scripts/notebooks.py, as its CI runs it)"
+        ),
     )
     _json_option(check)
 
@@ -275,6 +280,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--dry-run", action="store_true", help="say which updates would start; start none"
     )
     _json_option(rollout)
+    deps = commands.add_parser(
+        "deps",
+        help="propose a pinned requirements.txt from what the notebooks and scripts import",
+        description=(
+            "Find the third-party modules REPO's notebooks and scripts import, map them to their "
+            "distributions (pipreqs' mapping), and pin them with their dependencies as the "
+            "package index stood on the repo's last commit date (uv pip compile "
+            "--exclude-newer). Prints the proposal and the date used; --write saves it as a new "
+            "requirements.txt (never replacing one)."
+        ),
+    )
+    deps.add_argument("repo", nargs="?", default=".", metavar="REPO", help="the repo (default: .)")
+    deps.add_argument("--date", metavar="YYYY-MM-DD", help="pin as of this date instead")
+    deps.add_argument("--write", action="store_true", help="save it as a new requirements.txt")
+    _json_option(deps)
     return parser
 
 
@@ -432,13 +452,11 @@ def _cmd_status(args) -> int:
 def _cmd_check(args) -> int:
     from pathlib import Path
 
-    from tutorkit.checks import notebook_interpreter, run_checks
-    from tutorkit.errors import TutorkitError
+    from tutorkit.checks import checkable, notebook_interpreter, run_checks
     from tutorkit.report import print_check_table, print_json, progress
 
     repo = Path(args.repo).resolve()
-    if not repo.is_dir():
-        raise TutorkitError(f"{args.repo} is not a folder: give the path of a companion repo.")
+    checkable(repo)
     python = notebook_interpreter(repo) if args.run else None
     if python:
         print(
@@ -459,7 +477,7 @@ def _fleet_rollout(args) -> int:
     from pathlib import Path
 
     from tutorkit.git import git
-    from tutorkit.github import Client, api_url, dispatch_update, find_token
+    from tutorkit.github import Client, api_url, deadline, dispatch_update, find_token
     from tutorkit.registry import load_registry
     from tutorkit.report import print_json, print_rollout
     from tutorkit.repos import discover
@@ -467,7 +485,7 @@ def _fleet_rollout(args) -> int:
     from tutorkit.status import fleet_status
 
     waves = {m.repo.lower(): m.wave for m in load_registry(Path(args.registry))}
-    client = Client(find_token(), api_url())
+    client = Client(find_token(), api_url(), deadline())
     statuses = fleet_status(discover([args.clones]), github=client)
     rollout = plan([s.to_json() for s in statuses], waves, args.first)
     clones = {s.github.repo: Path(s.repo) for s in statuses if s.github}
@@ -513,6 +531,19 @@ def _cmd_fleet(args) -> int:
     return 1 if failed else 0
 
 
+def _cmd_deps(args) -> int:
+    from tutorkit.deps import propose
+    from tutorkit.report import print_deps, print_json, progress
+
+    with progress("Pinning the imports", None):
+        proposal = propose(args.repo, date=args.date, write=args.write)
+    if args.json:
+        print_json([proposal.to_json()])
+    else:
+        print_deps(proposal)
+    return 0
+
+
 INTERRUPTED = {
     "new": "nothing was created.",
     "adopt": "nothing was changed.",
@@ -520,6 +551,7 @@ INTERRUPTED = {
     "status": "nothing was changed.",
     "check": "nothing was changed.",
     "fleet": "the clones made so far are complete; nothing else was changed.",
+    "deps": "nothing was written.",
 }
 COMMANDS = {
     "new": _cmd_new,
@@ -528,6 +560,7 @@ COMMANDS = {
     "status": _cmd_status,
     "check": _cmd_check,
     "fleet": _cmd_fleet,
+    "deps": _cmd_deps,
 }
 
 

@@ -18,15 +18,17 @@ def print_json(rows: list[dict]) -> None:
 
 def _print_table(title: str, columns: list[str], rows: list[list[str]], styles: list[str]) -> None:
     from rich.console import Console
-    from rich.markup import escape
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table(title=escape(printable(title)), title_justify="left")
+    # Cells hold repo contents (file names, messages): plain text, never rich markup, and
+    # printable (no escape sequences, no credentials).
+    table = Table(title=Text(printable(title)), title_justify="left")
     for column in columns:
         table.add_column(column, overflow="fold")
     for row, style in zip(rows, styles, strict=True):
-        # Paths, reasons and API payloads are untrusted: no escape sequence, no rich markup.
-        table.add_row(*(escape(printable(cell)) for cell in row), style=style or None)
+        cells = [Text(printable(cell, newlines=True)) for cell in row]
+        table.add_row(*cells, style=style or None)
     Console(width=None if sys.stdout.isatty() else 200).print(table)
 
 
@@ -168,7 +170,27 @@ def print_adoption(result) -> None:
     )
     if result.changed:
         print(f"Changed: {', '.join(result.changed)} (the CI badge, as --badge asked).")
-    print(f"Next: tutorkit check {_repo_name(str(result.repo))} lists what remains to do.")
+    name = printable(_repo_name(str(result.repo)))
+    print(f"Next: tutorkit check {name} lists what remains to do.")
+    if not (Path(result.repo) / "requirements.txt").exists():
+        print(
+            f"The repo has no requirements.txt, so CI installs none: tutorkit deps {name} "
+            "proposes one, pinned as of the last commit."
+        )
+
+
+def print_deps(proposal) -> None:
+    """What `tutorkit deps` found, the pinned file, and the date its versions are from."""
+    rows = [[module, _some(files, 2)] for module, files in proposal.imports.items()]
+    _print_table(
+        f"tutorkit deps {_repo_name(proposal.repo)}", ["imported", "in"], rows, [""] * len(rows)
+    )
+    print(printable(proposal.requirements, newlines=True), end="")
+    where = "Wrote requirements.txt" if proposal.written else "Proposed (run with --write to save)"
+    print(
+        f"{where}: {len(proposal.distributions)} distributions, pinned with their dependencies "
+        f"as of {proposal.date} ({proposal.date_source}), for Python {proposal.python}."
+    )
 
 
 def github_columns(health) -> list[str]:
@@ -234,7 +256,8 @@ def print_rollout(rollout, dry_run: bool) -> None:
 def print_check_table(repo: Path, results) -> None:
     rows, styles = [], []
     for r in results:
-        detail = "; ".join(([f"ran {r.interpreter}"] if r.interpreter else []) + r.problems)
+        ran = [f"ran {r.interpreter}"] if r.interpreter else []
+        detail = "; ".join(ran + r.problems + r.notes)
         if r.result in ("fail", "warn"):
             detail += f"\nfix: {r.fix}\n{r.url}"
         rows.append([r.id, r.result, r.title, detail])

@@ -6,9 +6,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tutorkit.git import run_git
 from tutorkit.mirror import tags_of_templates
-from tutorkit.plan import State, choose_targets, read_plans
+from tutorkit.plan import RepoPlan, State, choose_targets, read_plans
+from tutorkit.repos import ANSWERS_FILE
 from tutorkit.template import parse_version
+from tutorkit.untrusted import printable
 
 if TYPE_CHECKING:
     from tutorkit.github import Client, GitHubHealth
@@ -55,6 +58,28 @@ class RepoStatus:
         return data
 
 
+def _not_current(plan: RepoPlan, tags: dict) -> str:
+    """Why a repo that reads as current or behind is neither ("" when it is what it reads)."""
+    if plan.answers is None:
+        return ""
+    known = tags.get(plan.answers.src_path)
+    if isinstance(known, list) and plan.version not in known:
+        return (
+            f"its template has no tag {printable(plan.version)} (the _commit of "
+            f"{ANSWERS_FILE}): record a release tag the template has, then update"
+        )
+    proc = run_git(["-C", str(plan.repo), "ls-files", "-u", "-z"])
+    unmerged = sorted({e.split("\t", 1)[1] for e in proc.stdout.split("\0") if "\t" in e})
+    if unmerged:
+        shown = ", ".join(printable(p) for p in unmerged[:3])
+        more = f" and {len(unmerged) - 3} more" if len(unmerged) > 3 else ""
+        return (
+            f"unmerged files ({shown}{more}): resolve the update's conflicts and `git add` "
+            "them (tutorkit check shows them, TK120)"
+        )
+    return ""
+
+
 def fleet_status(
     repos: list[Path], github: Client | None = None, fix: bool = False, history: bool = False
 ) -> list[RepoStatus]:
@@ -79,7 +104,7 @@ def fleet_status(
             latest=plan.target,
             framework=plan.answers.framework if plan.answers else "",
             behind=plan.state is State.BEHIND if plan.target else None,
-            error=plan.error,
+            error=plan.error or _not_current(plan, tags_seen),
         )
         for plan in plans
     ]

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
+import sysconfig
+import venv
 from pathlib import Path
 
 import pytest
 from cli_support import NEW, OLD, commit_all, release_v1_1
-from support import TEMPLATE_TAG, copy_template, git
+from support import CHECKOUT, TEMPLATE_TAG, copy_template, git
 
 from tutorkit.cli import main
 
@@ -62,3 +66,29 @@ def tk(capsys):
         return code, out, err
 
     return run
+
+
+@pytest.fixture(scope="session")
+def installs(tmp_path_factory):
+    """tutorkit built as a wheel and as an sdist, each installed by pip into its own venv (the
+    dependencies come from this test run's environment through a .pth file)."""
+    root = tmp_path_factory.mktemp("installs")
+    dist = root / "dist"
+    build = [sys.executable, "-m", "build", "--no-isolation", "--outdir", dist, CHECKOUT]
+    done = subprocess.run(build, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    found = {}
+    for kind, pattern in (("wheel", "*.whl"), ("sdist", "*.tar.gz")):
+        [package] = dist.glob(pattern)
+        env = root / kind
+        venv.EnvBuilder(with_pip=False).create(env)
+        site = Path(sysconfig.get_path("purelib", vars={"base": env, "platbase": env}, expand=True))
+        (site / "deps.pth").write_text(sysconfig.get_path("purelib") + "\n")
+        pip = [sys.executable, "-m", "pip", "--python", env / "bin" / "python", "install"]
+        flags = ["--no-deps", "--no-build-isolation", "--no-index", "-q", package]
+        subprocess.run([*pip, *flags], check=True, capture_output=True)
+        # pip byte-compiled the template's scripts: the artefacts are there to be left out.
+        scripts = site / "tutorkit" / "template" / "templates" / "project" / ".github" / "scripts"
+        assert list((scripts / "__pycache__").glob("*.pyc")), kind
+        found[kind] = env / "bin" / "tutorkit"
+    return found

@@ -177,6 +177,7 @@ def test_the_table_says_where_each_answer_came_from(tmp_path, tk, template):
     assert code == 0, err
     assert "the origin remote" in out and "README.md's first heading" in out
     assert "Next: tutorkit check" in out
+    assert "The repo has no requirements.txt, so CI installs none: tutorkit deps" in out
 
 
 def test_check_lists_what_remains_to_do(tmp_path, tk, template):
@@ -189,8 +190,19 @@ def test_check_lists_what_remains_to_do(tmp_path, tk, template):
     assert results["TK106"]["result"] == "pass"
     assert results["TK120"]["result"] == "pass"
     assert "Lecture 1 - Intro.ipynb has outputs in cells [1]" in results["TK102"]["problems"]
-    assert results["TK103"]["result"] == "fail"  # no pinned environment files
-    assert results["TK104"]["result"] == "fail"  # no configs, so no smoke profile
+    assert results["TK102"]["fix"].startswith("Strip the outputs as CI checks them")
+    # The starter's files (pyproject.toml, environment.yml, configs/, src/<package>/, the demo
+    # text) are never rendered into an adopted repo: no rule asks for them.
+    assert sorted(results) == [
+        "TK101",
+        "TK102",
+        "TK106",
+        "TK108",
+        "TK109",
+        "TK110",
+        "TK111",
+        "TK120",
+    ]
 
 
 def test_adopt_needs_the_framework_when_the_imports_do_not_tell(tmp_path, tk, template):

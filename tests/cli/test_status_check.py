@@ -82,7 +82,7 @@ def test_check_passes_on_a_freshly_generated_repo(make_repo, tk):
     # Made with --defaults: the badges name the placeholder owner, a warning (exit 0).
     assert failing.keys() == {"TK108"} and results["TK108"]["result"] == "warn"
     assert code == 0
-    assert sorted(results) == [*(f"TK10{n}" for n in range(1, 9)), "TK110", "TK120"]
+    assert sorted(results) == [*(f"TK10{n}" for n in range(1, 10)), "TK110", "TK120"]
     assert results["TK101"]["url"].endswith("/checks/#tk101")  # docs/checks.md {#tk101}
 
 

@@ -377,10 +377,7 @@ def test_unreachable_api_and_bad_api_url(make_repo, github):
 def test_fix_needs_github(make_repo):
     proc = tk_subprocess("status", make_repo(), "--fix")
     assert proc.returncode == 2
-    assert (
-        one_sentence(proc)
-        == "tutorkit: error: --fix works with --github: add --github."
-    )
+    assert one_sentence(proc) == "tutorkit: error: --fix works with --github: add --github."
 
 
 def test_plain_status_json_has_no_github_fields(make_repo, tk):

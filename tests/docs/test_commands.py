@@ -47,7 +47,12 @@ NEXT_TAG = _next_minor(TEMPLATE_TAG)  # the release the fleet and conflict pages
 # The pages' versions -> the sandbox's (the same two while tutorkit is 0.1.0).
 VERSIONS = {PAGE_TAG: TEMPLATE_TAG, PAGE_NEXT_TAG: NEXT_TAG}
 TEMPLATE_URL = "https://github.com/tutorkit/tutorkit.git"
-BASH_FENCE = re.compile(r"^(?P<indent>[ \t]*)```bash\n(?P<body>.*?)^(?P=indent)```", re.M | re.S)
+# A ```bash block (its commands), or a block with a file name (```toml title="notebooks.toml"):
+# the reader saves it as that file, so the sandbox writes it there at that point of the page.
+FENCE = re.compile(
+    r'^(?P<indent>[ \t]*)```(?:bash|\w+ title="(?P<title>[^"]+)")\n(?P<body>.*?)^(?P=indent)```',
+    re.M | re.S,
+)
 
 EXECUTE = (
     "tests/template/test_execute.py::test_generated_repo_test_suite_passes_including_its_notebooks"
@@ -137,6 +142,11 @@ MAPPED: dict[tuple[str, str], str] = {
     ("dashboard.md", "gh variable set TUTORKIT_ROLLOUT --repo ada/iris-mlp --body fleet"): (
         f"{FLEET_TEMPLATE}test_rollout_workflow_least_privilege_and_the_members_gate"
     ),
+    # Pinning needs the package index and, for torch, PyTorch's CPU index (not reachable
+    # here): the same command on a repo without torch, against PyPI.
+    ("adopting.md", "tutorkit deps ~/tutorials/vision-lectures"): (
+        "tests/cli/test_deps.py::test_deps_pins_as_of_the_last_commit_and_writes_only_a_new_file"
+    ),
     # The template's own development loop: this suite, and the site it builds.
     ("maintaining.md", "python -m venv .venv && source .venv/bin/activate"): INSTALLED,
     ("maintaining.md", "python -m pytest"): SUITE,
@@ -155,7 +165,8 @@ EXPECTED_EXIT: dict[tuple[str, str, int], int] = {
     # conflicts in the notebook's title cell; then TK120 fails until it is resolved
     ("conflicts.md", "tutorkit update ~/tutorials/digits-cnn", 1): 1,
     ("conflicts.md", "tutorkit check .", 1): 1,
-    ("adopting.md", "tutorkit check ~/tutorials/ml-lectures", 1): 1,  # outputs, no environment
+    # legacy/ fails to import and the GPU notebook finds no GPU, until notebooks.toml says so
+    ("adopting.md", "python .github/scripts/notebooks.py .", 1): 1,
 }
 
 # What a page assumes before its first command (bash, in the sandbox's $HOME; not shown).
@@ -185,20 +196,13 @@ PRELUDES: dict[str, str] = {
     ),
     "checks.md": f"{NEW_REPO.format(dest='tutorials/digits-cnn')}\ncd tutorials/digits-cnn",
     "dashboard.md": ":",  # its one command that runs here, `tutorkit fleet init`, needs nothing
-    # A lecture repo tutorkit never made: a notebook with outputs and a space in its name.
-    "adopting.md": "\n".join(
-        [
-            "mkdir -p tutorials/ml-lectures && cd tutorials/ml-lectures && git init --quiet",
-            "printf '# Machine Learning Lectures\\n\\nTwelve lectures.\\n' > README.md",
-            "cat > 'Lecture 1.ipynb' <<'NOTEBOOK'",
-            '{"cells": [{"cell_type": "code", "execution_count": 1, "id": "a", "metadata": {},'
-            ' "outputs": [{"name": "stdout", "output_type": "stream", "text": "2\\n"}],'
-            ' "source": "import torch\\nprint(1 + 1)"}], "metadata": {},'
-            ' "nbformat": 4, "nbformat_minor": 5}',
-            "NOTEBOOK",
-            "git remote add origin https://github.com/ada/ml-lectures.git",
-            'git add --all && git commit --quiet -m "Lectures" && cd "$HOME"',
-        ]
+    # A lecture repo tutorkit never made (tests/cli/tutorial_repos.py): nested folders with
+    # spaces, a legacy/ folder, a GPU notebook, its own .gitignore, a CRLF README, no
+    # requirements file.
+    "adopting.md": (
+        "python -c \"import sys; sys.path[:0] = [sys.argv[1] + '/tests', sys.argv[1] + "
+        "'/tests/cli']; from pathlib import Path; from tutorial_repos import vision_repo; "
+        'vision_repo(Path(\'tutorials\'))" "$CHECKOUT" >/dev/null'
     ),
     "maintaining.md": "\n".join(
         [
@@ -225,7 +229,11 @@ def doc_commands() -> dict[str, list[str]]:
     pages = {}
     for path in sorted(DOCS.rglob("*.md")):
         commands = []
-        for block in BASH_FENCE.finditer(path.read_text(encoding="utf-8")):
+        for block in FENCE.finditer(path.read_text(encoding="utf-8")):
+            if block["title"]:
+                name = shlex.quote(block["title"])
+                commands.append(f"cat > {name} <<'TUTORKIT_FILE'\n{block['body']}TUTORKIT_FILE")
+                continue
             body = re.sub(r"\\\n\s*", "", block["body"])
             for line in body.splitlines():
                 line = line.strip()

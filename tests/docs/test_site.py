@@ -129,7 +129,7 @@ def test_cli_reference_shows_every_subcommand_and_option(site):
     built = html.unescape(re.sub(r"<[^>]+>", "", page_html(site, "reference/cli")))
     assert "tutorkit-cli-reference" not in built, "the marker was not replaced"
     commands = subcommands()
-    assert set(commands) == {"new", "adopt", "update", "status", "check", "fleet"}
+    assert set(commands) == {"new", "adopt", "update", "status", "check", "fleet", "deps"}
     nested = subcommands(commands["fleet"])
     assert set(nested) == {"init", "clone", "rollout"}
     commands |= {f"fleet {action}": parser for action, parser in nested.items()}

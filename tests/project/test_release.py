@@ -461,6 +461,7 @@ def test_the_canonical_addresses_agree():
 
 def test_the_docs_address_can_be_overridden(tmp_path):
     """TUTORKIT_DOCS_URL (a fork's own site) replaces the address every check links to."""
+    subprocess.run(["git", "init", "--quiet", str(tmp_path)], check=True)  # check needs a repo
     done = subprocess.run(
         [sys.executable, "-m", "tutorkit", "check", str(tmp_path), "--json"],
         capture_output=True,

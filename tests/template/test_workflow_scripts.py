@@ -922,8 +922,9 @@ def test_a_repo_the_update_cannot_take_ends_the_job_with_the_reason(variants, tm
 @pytest.mark.slow  # executes notebooks
 def test_an_adopted_repo_runs_every_notebook_in_any_folder(render, tmp_path):
     """The infrastructure layout's run step, for real: notebooks in nested folders with spaces
-    in their names are found and executed (with this suite's Python, which has the pinned
-    pytest, nbmake and ipykernel); a failing one fails the step, by name."""
+    in their names are found and executed by the runner .github/scripts/notebooks.py (with
+    this suite's Python, which has the pinned pytest, papermill and ipykernel); a failing one
+    fails the step, by name."""
     import nbformat
 
     repo = render(tmp_path / "adopted", layout="infrastructure")
@@ -937,12 +938,12 @@ def test_an_adopted_repo_runs_every_notebook_in_any_folder(render, tmp_path):
         nbformat.write(nb, repo / path)
     found = step(repo, "notebooks.yml", "pip", "Run the tests and execute every notebook")
     env = actions_env(tmp_path)
-    done = run_step(found, repo, {}, env)
+    done = run_step(found, repo, {"NOTEBOOK_SECRETS": ""}, env)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "2 passed" in done.stdout
     broken = nbformat.v4.new_notebook()
     broken.cells = [nbformat.v4.new_code_cell("1 / 0")]
     nbformat.write(broken, repo / "week 2" / "Broken one.ipynb")
-    done = run_step(found, repo, {}, env)
+    done = run_step(found, repo, {"NOTEBOOK_SECRETS": ""}, env)
     assert done.returncode == 1
     assert "Broken one.ipynb" in done.stdout and "1 failed, 2 passed" in done.stdout

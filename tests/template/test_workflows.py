@@ -20,7 +20,7 @@ from support import VARIANTS, actionlint_findings, workflow_schema_errors, zizmo
 from tutorkit.github import REPORT_ARTIFACT
 
 WORKFLOWS = ("dependency-drift.yml", "notebooks.yml", "template-update.yml")
-SCRIPTS = ("job_report.py", "template_update.py", "tracking_issue.py")
+SCRIPTS = ("job_report.py", "template_update.py", "tracking_issue.py")  # the starter's
 
 # The jobs that may write, and what (every other job reads at most).
 WRITES = {
@@ -305,6 +305,8 @@ def test_the_infrastructure_layout_ships_ci_without_the_starter(adopted):
         ".pre-commit-config.yaml",
     ]
     assert [p.name for p in workflow_files(adopted)] == ["notebooks.yml", "template-update.yml"]
+    scripts = sorted(p.name for p in (adopted / ".github" / "scripts").iterdir())
+    assert scripts == sorted([*SCRIPTS, "notebooks.py"])  # and the notebook runner
 
 
 def test_the_infrastructure_layout_runs_every_notebook_without_the_starters_files(adopted):
@@ -316,13 +318,48 @@ def test_the_infrastructure_layout_runs_every_notebook_without_the_starters_file
     assert "if [ -f requirements.txt ]; then python -m pip install -r requirements.txt; fi" in (
         install
     )
-    assert re.search(r'"pytest==[^"]+" "nbmake==[^"]+" "ipykernel==[^"]+"', install)
+    assert re.search(r'"pytest==[^"]+" "ipykernel==[^"]+" "papermill==[^"]+"', install)
     conda = workflow["jobs"]["conda"]
     uses_conda = [s for s in conda["steps"] if not s.get("if", "").startswith("failure()")]
     assert all(s["if"] == "hashFiles('environment.yml') != ''" for s in uses_conda[1:])
     for job in (pip, conda):
+        run = next(
+            s for s in job["steps"] if s.get("name") == "Run the tests and execute every notebook"
+        )
+        assert "python .github/scripts/notebooks.py . --summary" in run["run"]  # the one runner
+        assert run["env"] == {"NOTEBOOK_SECRETS": "${{ secrets.NOTEBOOK_SECRETS }}"}
         upload = next(s for s in job["steps"] if s.get("uses", "").startswith("actions/upload"))
-        assert upload["with"]["path"] == "**/*.ipynb"
+        assert upload["with"]["path"] == "${{ runner.temp }}/executed-notebooks/"
+
+
+def test_the_infrastructure_layout_caches_downloads_weekly(adopted):
+    """pip, Hugging Face, torch and keras downloads, keyed on the dependency files and the
+    week (actions/cache: an exact key hit restores; restore-keys start a new key from the
+    newest cache of the prefix)."""
+    pip = load(adopted / ".github/workflows/notebooks.yml")["jobs"]["pip"]
+    [cache] = [s for s in pip["steps"] if s.get("uses", "").startswith("actions/cache@")]
+    assert cache["with"]["path"].split() == [
+        "~/.cache/pip", "~/.cache/huggingface", "~/.cache/torch", "~/.keras"
+    ]  # fmt: skip
+    key = cache["with"]["key"]
+    assert (
+        "hashFiles('requirements*.txt', 'environment.yml', 'pyproject.toml', 'notebooks.toml')"
+        in key
+    )
+    assert key.endswith("${{ steps.week.outputs.week }}")
+    assert cache["with"]["restore-keys"] == "downloads-${{ runner.os }}-"
+
+
+def test_the_gpu_job_is_opt_in_on_a_runner_label_the_author_sets(adopted):
+    """GitHub evaluates a job's `if:` before it picks a runner, and both may read the `vars`
+    context: without the repository variable the job is skipped (shown as skipped)."""
+    jobs = load(adopted / ".github/workflows/notebooks.yml")["jobs"]
+    gpu = jobs["gpu"]
+    assert gpu["if"] == "vars.NOTEBOOKS_GPU_RUNNER != ''"
+    assert gpu["runs-on"] == "${{ vars.NOTEBOOKS_GPU_RUNNER }}"
+    run = next(s["run"] for s in gpu["steps"] if s.get("name", "").startswith("Execute"))
+    assert "python .github/scripts/notebooks.py . --only-needs gpu" in run
+    assert "gpu" in jobs["report"]["needs"] and "gpu" in jobs["track"]["needs"]
 
 
 def test_the_infrastructure_layout_workflows_pass_every_validator(adopted):

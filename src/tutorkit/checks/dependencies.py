@@ -1,0 +1,136 @@
+"""The starter's one dependency list and its two renderings agree (TK103)."""
+
+from __future__ import annotations
+
+import re
+
+from tutorkit.checks.facts import Facts
+from tutorkit.checks.rule import Rule
+from tutorkit.untrusted import UntrustedInput
+
+PIN = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*([^\s;#]+)\s*(;[^#]*)?")
+REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?\s*(?:==\s*([^\s;#]+))?")
+FILES = ("pyproject.toml", "requirements.txt", "environment.yml")
+
+
+def _pins(lines: list[str]) -> dict[str, str]:
+    pins = {}
+    for line in lines:
+        if match := PIN.match(line.strip().strip('"').strip("'")):
+            name = re.sub(r"[-_.]+", "-", match.group(1)).lower()
+            marker = (match.group(3) or "").lstrip(";").strip()
+            pins[f"{name}; {marker}" if marker else name] = match.group(2)
+    return pins
+
+
+def parse_requirement(line: str) -> tuple[str, str] | None:
+    """``"Scikit_Learn==1.9.1; marker"`` -> ``("scikit-learn", "1.9.1")``; an option -> None."""
+    match = REQUIREMENT.match(line.strip().strip('"').strip("'"))
+    if not match:
+        return None
+    return re.sub(r"[-_.]+", "-", match.group(1)).lower(), match.group(2) or ""
+
+
+def requirement_lines(text: str) -> list[str]:
+    """A requirements file's requirements and options, comments and blank lines aside."""
+    lines = [line.split(" #")[0].strip() for line in text.splitlines()]
+    return [line for line in lines if line and not line.startswith("#")]
+
+
+def _dependency_files(facts: Facts) -> tuple[dict, list[str], dict]:
+    """pyproject.toml's [project], requirements.txt's lines and environment.yml, parsed."""
+    missing = [name for name in FILES if not facts.is_file(name)]
+    if missing:
+        raise UntrustedInput(f"{', '.join(missing)} missing")
+    project = facts.toml("pyproject.toml").get("project", {})
+    environment = facts.yaml("environment.yml") or {}
+    if not isinstance(project, dict) or not isinstance(environment, dict):
+        raise UntrustedInput("pyproject.toml's [project] or environment.yml is not a mapping")
+    return project, requirement_lines(facts.text("requirements.txt")), environment
+
+
+def _environment_mismatches(requirements: list[str], environment: dict) -> list[str]:
+    """What environment.yml installs differently from requirements.txt."""
+    conda, pip = [], []
+    for item in environment.get("dependencies") or []:
+        if isinstance(item, dict):
+            pip.extend(str(entry).strip() for entry in item.get("pip") or [])
+        else:
+            conda.append(str(item))
+    found = [
+        f"environment.yml installs {item} from conda: add it to pyproject.toml instead"
+        for item in conda
+        if not re.match(r"^(python|pip)\b", item)
+    ]
+    ours, theirs = _pins(requirements), _pins(pip)
+    for name in sorted(set(ours) | set(theirs)):
+        left, right = ours.get(name, "absent"), theirs.get(name, "absent")
+        if left != right:
+            found.append(f"{name}: requirements.txt {left}, environment.yml {right}")
+    options = [line for line in requirements if line.startswith("-")]
+    if options != [line for line in pip if line.startswith("-")]:
+        found.append(f"environment.yml's pip options differ from requirements.txt's {options}")
+    return found
+
+
+def _named(project: dict) -> set[str]:
+    """Every distribution pyproject.toml lists, its optional dependencies included."""
+    listed = [parse_requirement(str(line)) for line in project.get("dependencies") or []]
+    extras = project.get("optional-dependencies") or {}
+    named = {req[0] for req in listed if req}
+    return named | {
+        req[0] for group in extras.values() for req in map(parse_requirement, group) if req
+    }
+
+
+def _pyproject_mismatches(project: dict, requirements: list[str]) -> list[str]:
+    """Dependencies pyproject.toml lists without a pin, or that requirements.txt pins otherwise."""
+    pinned = {req[0]: req[1] for req in map(parse_requirement, requirements) if req and req[1]}
+    found = [
+        f"requirements.txt pins {name}, which pyproject.toml does not list"
+        for name in sorted(set(pinned) - _named(project))
+    ]
+    for name, pin in filter(None, map(parse_requirement, project.get("dependencies") or [])):
+        if not pin and name not in pinned:
+            found.append(f"pyproject.toml lists {name} without a pin: write {name}==VERSION")
+        elif pin and pinned.get(name, pin) != pin:
+            found.append(f"{name}: pyproject.toml {pin}, requirements.txt {pinned[name]}")
+    return found
+
+
+class DependenciesAgree(Rule):
+    """pyproject.toml, requirements.txt and environment.yml agree on packages and pins."""
+
+    id = "TK103"
+    layouts = ("starter",)  # an adopted repo keeps its own files, none of these three
+    fix = (
+        "Add a dependency to [project] dependencies in pyproject.toml, pinned (name==version), and "
+        "nowhere else; keep requirements.txt and environment.yml as the template renders them."
+    )
+
+    def problems(self, facts: Facts) -> list[str]:
+        project, requirements, environment = _dependency_files(facts)
+        found = _environment_mismatches(requirements, environment)
+        found += _pyproject_mismatches(project, requirements)
+        if not _pins(requirements):
+            found.append("requirements.txt pins no package")
+        return found
+
+
+class RequirementsPinned(Rule):
+    """An adopted repo's requirements.txt pins every requirement (name==version)."""
+
+    id = "TK111"
+    layouts = ("infrastructure",)  # the starter's pins are TK103's
+    fix = (
+        "Run `tutorkit deps .`: it pins what requirements.txt names and what the notebooks "
+        "import, as the package index stood on your last commit's date; copy the pins into "
+        "requirements.txt and commit."
+    )
+
+    def problems(self, facts: Facts) -> list[str]:
+        if not facts.is_file("requirements.txt"):
+            return []
+        lines = requirement_lines(facts.text("requirements.txt"))
+        unpinned = [req[0] for req in map(parse_requirement, lines) if req and not req[1]]
+        return [f"requirements.txt does not pin {name}" for name in unpinned]

@@ -25,7 +25,7 @@ from transformers import (
     PreTrainedTokenizerFast,
 )
 
-from .config import ConfigError, ModelConfig, load_config
+from .config import ConfigError, ModelConfig, config_path, load_config
 from .data import sentences
 
 # Where tiny-bert is made: $TUTORIAL_CACHE, else ~/.cache/<package>.
@@ -118,16 +118,19 @@ def prefetch(cfg: ModelConfig) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog=f"python -m {__package__}.model")
     parser.add_argument("--prefetch", action="store_true", help="download the model once")
-    parser.add_argument("--config", help="a profile (configs/NAME.yaml) or a YAML file")
+    parser.add_argument("--config", help="a profile or a YAML file (default: every configs/*.yaml)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     args = parser.parse_args(argv)
+    if not args.prefetch:
+        parser.error("nothing to do: pass --prefetch")
     try:
-        cfg = load_config(args.config, args.overrides)
-        where = prefetch(cfg.model) if args.prefetch else None
+        every_config = sorted(config_path("default").parent.glob("*.yaml"))
+        for profile in [args.config] if args.config else every_config:
+            cfg = load_config(profile, args.overrides)
+            print(f"{cfg.name}: {cfg.model.checkpoint} ready in {prefetch(cfg.model)}")
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    print(f"model ready in {where}" if where else "nothing to do: pass --prefetch")
     return 0
 
 

@@ -22,8 +22,19 @@ FRAMEWORKS = ("pytorch", "tensorflow")
 PYTHON_VERSIONS = ("3.11", "3.12", "3.13")
 VARIANTS = list(itertools.product(FRAMEWORKS, PYTHON_VERSIONS))
 PYTORCH_CPU_INDEX = "--extra-index-url https://download.pytorch.org/whl/cpu"
+# What `installations(name)` renders and installs: a repo per framework, and the text member
+# (with MLflow tracking, so that one install also runs the tracking option for real).
+INSTALLABLE = {
+    "pytorch": {"framework": "pytorch"},
+    "tensorflow": {"framework": "tensorflow"},
+    "text-classification": {
+        "framework": "pytorch",
+        "task": "text-classification",
+        "tracking": "mlflow",
+    },
+}
 # Fixtures that install a generated repo: a test that asks for one must be marked slow.
-INSTALLING_FIXTURES = {"installations", "installed"}
+INSTALLING_FIXTURES = {"installations", "installed", "text_installed"}
 
 
 def git(cwd: Path, *args: str) -> str:

@@ -32,6 +32,7 @@ LICENSES = {
 }
 ARTICLES = ("", "https://example.org/blog/digits-cnn")
 LAYOUTS = ("starter", "infrastructure")
+TRACKINGS = ("none", "mlflow")
 # The valid framework x task pairs (Transformers supports PyTorch only: copier.yml refuses
 # tensorflow x text-classification, tested below).
 FRAMEWORK_TASKS = [
@@ -44,12 +45,16 @@ FRAMEWORK_TASKS = [
 JINJA_LEFTOVER = re.compile(r"(?<!\$)\{\{[-\s]|\{%[-\s]|[-\s]%\}|\{#[-\s]|[-\s]#\}")
 
 
-def expected_files(package: str, task: str = "image-classification") -> set[str]:
+def expected_files(
+    package: str, task: str = "image-classification", tracking: str = "none"
+) -> set[str]:
     modules = ("__init__", "config", "data", "engine", "metrics", "model", "plots", "runs", "train")
     tests = ("conftest", "test_config", "test_data", "test_dependencies", "test_model")
     tests += ("test_train",)
     if task == "text-classification":  # no image plots; the demo's sentences instead
         modules = tuple(module for module in modules if module != "plots") + ("sentences.csv",)
+    if tracking == "mlflow":
+        modules, tests = (*modules, "tracking"), (*tests, "test_tracking")
     return {
         ".copier-answers.yml",
         "AUTHORING.md",
@@ -190,20 +195,27 @@ INFRASTRUCTURE_FILES = {
 }
 
 
+@pytest.mark.parametrize("tracking", TRACKINGS)
 @pytest.mark.parametrize("layout", LAYOUTS)
 @pytest.mark.parametrize(("framework", "task"), FRAMEWORK_TASKS)
-def test_every_framework_task_and_layout_renders_exact_valid_files(
-    tmp_path, render, framework, task, layout
+def test_every_framework_task_layout_and_tracking_renders_exact_valid_files(
+    tmp_path, render, framework, task, layout, tracking
 ):
-    """Every valid combination of framework x task x layout; tensorflow x text is refused."""
-    repo = render(tmp_path / "repo", framework=framework, task=task, layout=layout)
+    """Every valid combination of framework x task x layout x tracking (tensorflow x text is
+    refused: the next test)."""
+    repo = render(
+        tmp_path / "repo", framework=framework, task=task, layout=layout, tracking=tracking
+    )
     answers = copier_answers(repo)
-    assert (answers["framework"], answers["task"], answers["layout"]) == (framework, task, layout)
+    chosen = (answers["framework"], answers["task"], answers["layout"], answers["tracking"])
+    assert chosen == (framework, task, layout, tracking)
     if layout == "infrastructure":
         assert files_of(repo) == INFRASTRUCTURE_FILES
     else:
-        assert files_of(repo) == expected_files(answers["package_name"], task)
+        assert files_of(repo) == expected_files(answers["package_name"], task, tracking)
         check_dependency_files_agree(repo)
+        requirements = (repo / "requirements.txt").read_text().splitlines()
+        assert ("mlflow==3.17.2" in requirements) == (tracking == "mlflow")
     check_valid_files(repo)
     check_no_jinja_left(repo)
 

@@ -1,6 +1,9 @@
 """PyTorch specifics: the device, seeding and determinism, the training loop, prediction."""
 
 import os
+{%- if tracking == "mlflow" %}
+from pathlib import Path
+{%- endif %}
 
 import numpy as np
 import torch
@@ -76,6 +79,13 @@ def count_parameters(model: nn.Module) -> int:
 
 def describe(model: nn.Module) -> str:
     return f"{model}\ntrainable parameters: {count_parameters(model):,}"
+{%- if tracking == "mlflow" %}
+
+
+def save_model(model: nn.Module, folder: Path) -> None:
+    """The trained weights, for MLflow (load with ``model.load_state_dict(torch.load(...))``)."""
+    torch.save(model.state_dict(), folder / "model.pt")
+{%- endif %}
 
 
 def versions() -> dict[str, str]:

@@ -1,15 +1,28 @@
 """PyTorch and Transformers specifics: the device, seeding, the Trainer, prediction."""
 
 import tempfile
+import warnings
+{%- if tracking == "mlflow" %}
+from pathlib import Path
+{%- endif %}
 
-import numpy as np
-import torch
-import transformers
-from transformers import DataCollatorWithPadding, Trainer, TrainerCallback, TrainingArguments
+# Transformers draws no progress bars here (a line per epoch instead), but in a notebook without
+# ipywidgets tqdm warns on import that it could not draw them: nothing to act on.
+warnings.filterwarnings("ignore", message="IProgress not found")
 
-from .config import Config, ConfigError
-from .data import Split
-from .metrics import evaluate
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import transformers  # noqa: E402
+from transformers import (  # noqa: E402
+    DataCollatorWithPadding,
+    Trainer,
+    TrainerCallback,
+    TrainingArguments,
+)
+
+from .config import Config, ConfigError  # noqa: E402
+from .data import Split  # noqa: E402
+from .metrics import evaluate  # noqa: E402
 
 transformers.logging.disable_progress_bar()  # a line per epoch instead (PrintEpochs)
 
@@ -122,6 +135,14 @@ def count_parameters(model) -> int:
 
 def describe(model) -> str:
     return f"{model}\ntrainable parameters: {count_parameters(model):,}"
+{%- if tracking == "mlflow" %}
+
+
+def save_model(model, tokenizer, folder: Path) -> None:
+    """The fine-tuned model and its tokenizer, for MLflow (load with ``from_pretrained``)."""
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+{%- endif %}
 
 
 def versions() -> dict[str, str]:

@@ -13,20 +13,25 @@ import os
 import shutil
 import sys
 import tempfile
+import warnings
 from pathlib import Path
 
-import torch
-from huggingface_hub import snapshot_download
-from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors, trainers
-from transformers import (
+# Transformers draws no progress bars here (a line per epoch instead), but in a notebook without
+# ipywidgets tqdm warns on import that it could not draw them: nothing to act on.
+warnings.filterwarnings("ignore", message="IProgress not found")
+
+import torch  # noqa: E402
+from huggingface_hub import snapshot_download  # noqa: E402
+from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors, trainers  # noqa: E402
+from transformers import (  # noqa: E402
     AutoModelForSequenceClassification,
     AutoTokenizer,
     BertConfig,
     PreTrainedTokenizerFast,
 )
 
-from .config import ConfigError, ModelConfig, config_path, load_config
-from .data import sentences
+from .config import ConfigError, ModelConfig, config_path, load_config  # noqa: E402
+from .data import sentences  # noqa: E402
 
 # Where tiny-bert is made: $TUTORIAL_CACHE, else ~/.cache/<package>.
 CACHE = Path(os.environ.get("TUTORIAL_CACHE") or Path.home() / ".cache" / __package__)

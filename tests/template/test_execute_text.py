@@ -11,7 +11,13 @@ session. Speed is measured in benchmarks/, not asserted here.
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -159,3 +165,44 @@ def test_full_runs_are_read_back_through_mlflow(text_installed, full_runs):
         assert {"model/config.json", "model/model.safetensors", "model/tokenizer.json"} <= set(
             logged["model"]
         )
+
+
+def test_mlflow_ui_serves_the_logged_runs(text_installed, full_runs):
+    """`mlflow ui --backend-store-uri sqlite:///mlflow.db`, as the generated README says, run
+    in the folder of the store: its REST API on 127.0.0.1 lists both runs. Bounded: at most
+    90 s of polling, then the server's process group is ended."""
+    first, _ = full_runs
+    folder = first.parent.parent
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    mlflow = str(text_installed.python.parent / "mlflow")
+    server = subprocess.Popen(
+        [mlflow, "ui", "--backend-store-uri", "sqlite:///mlflow.db", "--port", str(port)],
+        cwd=folder,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}/api/2.0/mlflow"
+    try:
+        experiment = None
+        deadline = time.monotonic() + 90
+        while experiment is None and time.monotonic() < deadline:
+            try:
+                query = f"experiment_name={text_installed.package}"
+                with urllib.request.urlopen(f"{base}/experiments/get-by-name?{query}") as reply:
+                    experiment = json.load(reply)["experiment"]
+            except OSError:
+                time.sleep(1)
+        assert experiment is not None, "mlflow ui did not answer within 90 s"
+        search = json.dumps({"experiment_ids": [experiment["experiment_id"]]}).encode()
+        request = urllib.request.Request(
+            f"{base}/runs/search", data=search, headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request) as reply:
+            runs = json.load(reply)["runs"]
+        assert len(runs) == 2
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)

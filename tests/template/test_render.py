@@ -216,6 +216,8 @@ def test_every_framework_task_layout_and_tracking_renders_exact_valid_files(
         check_dependency_files_agree(repo)
         requirements = (repo / "requirements.txt").read_text().splitlines()
         assert ("mlflow==3.17.2" in requirements) == (tracking == "mlflow")
+        ignored = (repo / ".gitignore").read_text().splitlines()
+        assert {"runs/", "mlflow.db", "mlartifacts/"} <= set(ignored)
     check_valid_files(repo)
     check_no_jinja_left(repo)
 

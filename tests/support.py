@@ -111,6 +111,29 @@ class InstalledRepo:
         )
 
 
+# nbclient runs notebook argv[1] (in the notebooks folder, as Jupyter would) and writes it, outputs
+# included, to argv[2].
+EXECUTE_NOTEBOOK = (
+    "import sys, nbformat, nbclient\n"
+    "nb = nbformat.read(sys.argv[1], as_version=4)\n"
+    "where = {'metadata': {'path': 'notebooks'}}\n"
+    "nbclient.NotebookClient(nb, timeout=600, resources=where).execute()\n"
+    "nbformat.write(nb, sys.argv[2])\n"
+)
+
+
+def quickstart_outputs(repo: InstalledRepo, executed: Path, **env: str) -> list[dict]:
+    """Execute the repo's quickstart notebook in its own venv (nbclient); every output of its
+    cells, after checking that none went to stderr."""
+    done = repo.run("-c", EXECUTE_NOTEBOOK, "notebooks/01-quickstart.ipynb", str(executed), **env)
+    assert done.returncode == 0, done.stderr
+    notebook = json.loads(executed.read_text())
+    outputs = [output for cell in notebook["cells"] for output in cell.get("outputs", [])]
+    stderr = ["".join(output["text"]) for output in outputs if output.get("name") == "stderr"]
+    assert stderr == [], f"stderr output in cells: {stderr}"
+    return outputs
+
+
 def copier_answers(repo: Path) -> dict:
     return yaml.safe_load((repo / ".copier-answers.yml").read_text())
 

@@ -21,7 +21,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from support import InstalledRepo
+from support import InstalledRepo, quickstart_outputs
 
 pytestmark = pytest.mark.slow
 
@@ -101,26 +101,7 @@ def test_full_config_meets_accuracy_target_and_repeats_bit_for_bit(full_runs):
 def test_notebook_executes_offline_without_log_noise(text_installed, offline, tmp_path):
     """Executed with nbclient in the repo's own venv: no warnings greet the reader."""
     executed = tmp_path / "executed.ipynb"
-    script = (
-        "import sys, nbformat, nbclient\n"
-        "nb = nbformat.read(sys.argv[1], as_version=4)\n"
-        "where = {'metadata': {'path': 'notebooks'}}\n"
-        "nbclient.NotebookClient(nb, timeout=600, resources=where).execute()\n"
-        "nbformat.write(nb, sys.argv[2])\n"
-    )
-    done = text_installed.run(
-        "-c",
-        script,
-        "notebooks/01-quickstart.ipynb",
-        str(executed),
-        TUTORIAL_PROFILE="smoke",
-        **offline,
-    )
-    assert done.returncode == 0, done.stderr
-    notebook = json.loads(executed.read_text())
-    outputs = [output for cell in notebook["cells"] for output in cell.get("outputs", [])]
-    stderr = ["".join(out["text"]) for out in outputs if out.get("name") == "stderr"]
-    assert stderr == [], f"stderr output in cells: {stderr}"
+    outputs = quickstart_outputs(text_installed, executed, TUTORIAL_PROFILE="smoke", **offline)
     texts = "".join("".join(out.get("text", "")) for out in outputs)
     assert "Epoch 1/3" in texts and "test accuracy" in texts and "tokens:" in texts
     assert not re.search(r"warning|deprecat", texts, re.IGNORECASE), texts

@@ -155,6 +155,7 @@ PRELUDES: dict[str, str] = {
     "generated-repo.md": f"{NEW_REPO.format(dest='digits-cnn')}\ncd digits-cnn",
     "configuration.md": f"{NEW_REPO.format(dest='digits-cnn')}\ncd digits-cnn",
     "switching-framework.md": f"{NEW_REPO.format(dest='digits-cnn')}\ncd digits-cnn",
+    "tasks-and-tracking.md": "",  # its commands make their own repos
     "fleet.md": "\n".join(
         [
             NEW_REPO.format(dest="tutorials/digits-cnn"),

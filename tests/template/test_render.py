@@ -238,7 +238,14 @@ def test_text_classification_repo_pins_the_hugging_face_stack_and_ships_its_sent
     tmp_path, render
 ):
     repo = render(tmp_path / "repo", task="text-classification")
-    package = copier_answers(repo)["package_name"]
+    answers = copier_answers(repo)
+    package = answers["package_name"]
+    # The task given up front picks the defaults of the questions asked before it.
+    assert (answers["project_title"], package) == (
+        "Review Sentiment with a Tiny BERT",
+        "review_sentiment_with_a_tiny_bert",
+    )
+    assert answers["description"].startswith("Fine-tune a transformer")
     requirements = requirement_lines((repo / "requirements.txt").read_text())
     for name in ("torch", "transformers", "tokenizers", "safetensors", "accelerate"):
         assert any(line.startswith(f"{name}==") for line in requirements), name

@@ -4,8 +4,9 @@
 Hub ("distilbert/distilbert-base-uncased", pinned by ``model.revision``), a local folder, or the
 demo's ``tiny-bert``: a tiny BERT built here from a config, with a tokenizer trained in a second
 on the demo sentences, saved to a folder and loaded back through the same ``from_pretrained``.
+Download a pinned Hub model once, into Hugging Face's cache (CI does the same):
 
-    python -m {{ package_name }}.model --prefetch   # download the pinned model (CI does)
+    python -m {{ package_name }}.model --prefetch
 """
 
 import argparse

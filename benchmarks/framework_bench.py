@@ -1,4 +1,4 @@
-"""Time generated companion repos, one per framework: import, full training, smoke suite.
+"""Time generated companion repos (a framework's, a task's): import, full training, smoke suite.
 
 Give each installed repo as its Python interpreter and its folder::
 
@@ -67,6 +67,7 @@ def bench_repo(python: str, repo: Path, repeat: int, smoke: bool) -> dict[str, A
     info = answers(repo)
     package = info["package_name"]
     result: dict[str, Any] = {"framework": info.get("framework", "?"), "repo": str(repo)}
+    result["task"] = info.get("task", "image-classification")  # repos older than the question
 
     _, done = run([python, "-c", IMPORT_PROBE.format(package=package)], repo, timeout=300)
     if done.returncode:
@@ -123,6 +124,7 @@ def bench_repo(python: str, repo: Path, repeat: int, smoke: bool) -> dict[str, A
 def table(results: list[dict[str, Any]]) -> str:
     header = (
         "framework",
+        "task",
         "device",
         "import s",
         "train s",
@@ -137,6 +139,7 @@ def table(results: list[dict[str, Any]]) -> str:
         rows.append(
             (
                 r["framework"],
+                r["task"],
                 r["device"],
                 f"{r['import_seconds']:.2f}",
                 f"{r['train_seconds']:.2f}",

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from support import (
     FRAMEWORKS,
+    INSTALLABLE,
     INSTALLING_FIXTURES,
     TEMPLATE_TAG,
     InstalledRepo,
@@ -111,23 +112,24 @@ def render(template_repo) -> Callable[..., Path]:
 
 @pytest.fixture(scope="session")
 def installations(tmp_path_factory, render):
-    """``installations(framework)``: a rendered repo installed in its own venv, once per session.
+    """``installations(name)``: a rendered repo installed in its own venv, once per session
+    (``name``: a framework, or ``text-classification``; see INSTALLABLE in support.py).
 
-    ``installations.start(framework)`` renders the repo and starts its install in a background
+    ``installations.start(name)`` renders the repo and starts its install in a background
     thread (pip is its own process), one install at a time; the call waits for it.
     """
     pool = ThreadPoolExecutor(max_workers=1)  # two cores: one for pip, one for the tests
     started: dict[str, Future] = {}
 
-    def start(framework: str) -> Future:
-        if framework not in started:
-            root = tmp_path_factory.mktemp(f"installed-{framework}")
-            repo = render(root / "repo", framework=framework)  # Copier, in this thread
-            started[framework] = pool.submit(install, repo, root / "venv", dict(os.environ))
-        return started[framework]
+    def start(name: str) -> Future:
+        if name not in started:
+            root = tmp_path_factory.mktemp(f"installed-{name}")
+            repo = render(root / "repo", **INSTALLABLE[name])  # Copier, in this thread
+            started[name] = pool.submit(install, repo, root / "venv", dict(os.environ))
+        return started[name]
 
-    def get(framework: str) -> InstalledRepo:
-        return start(framework).result()
+    def get(name: str) -> InstalledRepo:
+        return start(name).result()
 
     get.start = start
     yield get
@@ -136,10 +138,15 @@ def installations(tmp_path_factory, render):
 
 @pytest.fixture(scope="session", autouse=True)
 def install_early(request):
-    """When the selected tests will need installed repos, start installing both at once: pip
-    works while the tests that come first run (a minute or two of the slow suite)."""
-    items = request.session.items
-    if any(INSTALLING_FIXTURES & set(getattr(item, "fixturenames", ())) for item in items):
-        installations = request.getfixturevalue("installations")
-        for framework in FRAMEWORKS:
-            installations.start(framework)
+    """When the selected tests will need installed repos, start installing them at once (both
+    frameworks, and the text member when a test asks for ``text_installed``): pip works while
+    the tests that come first run (a minute or two of the slow suite)."""
+    needs = [set(getattr(item, "fixturenames", ())) for item in request.session.items]
+    framework_fixtures = INSTALLING_FIXTURES - {"text_installed"}
+    names = []
+    if any(framework_fixtures & fixtures for fixtures in needs if "text_installed" not in fixtures):
+        names += FRAMEWORKS
+    if any("text_installed" in fixtures for fixtures in needs):
+        names.append("text-classification")
+    for name in names:
+        request.getfixturevalue("installations").start(name)

@@ -22,8 +22,19 @@ FRAMEWORKS = ("pytorch", "tensorflow")
 PYTHON_VERSIONS = ("3.11", "3.12", "3.13")
 VARIANTS = list(itertools.product(FRAMEWORKS, PYTHON_VERSIONS))
 PYTORCH_CPU_INDEX = "--extra-index-url https://download.pytorch.org/whl/cpu"
+# What `installations(name)` renders and installs: a repo per framework, and the text member
+# (with MLflow tracking, so that one install also runs the tracking option for real).
+INSTALLABLE = {
+    "pytorch": {"framework": "pytorch"},
+    "tensorflow": {"framework": "tensorflow"},
+    "text-classification": {
+        "framework": "pytorch",
+        "task": "text-classification",
+        "tracking": "mlflow",
+    },
+}
 # Fixtures that install a generated repo: a test that asks for one must be marked slow.
-INSTALLING_FIXTURES = {"installations", "installed"}
+INSTALLING_FIXTURES = {"installations", "installed", "text_installed"}
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -98,6 +109,29 @@ class InstalledRepo:
             timeout=timeout,
             env={**environment, **env},
         )
+
+
+# nbclient runs notebook argv[1] (in the notebooks folder, as Jupyter would) and writes it, outputs
+# included, to argv[2].
+EXECUTE_NOTEBOOK = (
+    "import sys, nbformat, nbclient\n"
+    "nb = nbformat.read(sys.argv[1], as_version=4)\n"
+    "where = {'metadata': {'path': 'notebooks'}}\n"
+    "nbclient.NotebookClient(nb, timeout=600, resources=where).execute()\n"
+    "nbformat.write(nb, sys.argv[2])\n"
+)
+
+
+def quickstart_outputs(repo: InstalledRepo, executed: Path, **env: str) -> list[dict]:
+    """Execute the repo's quickstart notebook in its own venv (nbclient); every output of its
+    cells, after checking that none went to stderr."""
+    done = repo.run("-c", EXECUTE_NOTEBOOK, "notebooks/01-quickstart.ipynb", str(executed), **env)
+    assert done.returncode == 0, done.stderr
+    notebook = json.loads(executed.read_text())
+    outputs = [output for cell in notebook["cells"] for output in cell.get("outputs", [])]
+    stderr = ["".join(output["text"]) for output in outputs if output.get("name") == "stderr"]
+    assert stderr == [], f"stderr output in cells: {stderr}"
+    return outputs
 
 
 def copier_answers(repo: Path) -> dict:

@@ -65,6 +65,8 @@ def test_tutorkit_and_plain_copier_upgrade_a_v0_1_0_repo_alike(old_repo, tk):
     assert file_hashes(ours) == file_hashes(theirs)
     answers = yaml.safe_load((ours / ".copier-answers.yml").read_text())
     assert (answers["_commit"], answers["layout"]) == (NEW, "starter")
+    # Questions v0.1.0 did not ask take their defaults: the same starter, untracked.
+    assert (answers["task"], answers["tracking"]) == ("image-classification", "none")
 
 
 def test_a_v0_1_0_repo_with_the_authors_edits_upgrades_without_conflicts(old_repo, tk):

@@ -71,6 +71,11 @@ APP_SECRETS = (
     '"ada/$repo" < tutorkit-updates.private-key.pem; done'
 )
 INSTALLED = "tests/docs/test_commands.py::test_tutorkit_is_installed_with_its_template"
+TEXT_SUITE = (
+    "tests/template/test_execute_text.py::"
+    "test_text_repo_test_suite_passes_offline_with_its_notebook_and_the_hub_path"
+)
+MLFLOW_UI = "tests/template/test_execute_text.py::test_mlflow_ui_serves_the_logged_runs"
 SITE = "tests/docs/test_site.py::test_site_builds_strict_outside_the_repo"
 SUITE = "tests/docs/test_changelog.py::test_changelog_has_a_section_for_this_version"
 REMERGE = (
@@ -147,6 +152,10 @@ MAPPED: dict[tuple[str, str], str] = {
     ("adopting.md", "tutorkit deps ~/tutorials/vision-lectures"): (
         "tests/cli/test_deps.py::test_deps_pins_as_of_the_last_commit_and_writes_only_a_new_file"
     ),
+    # The text member's prefetch, and MLflow's UI: the slow tests of its installed repo run them
+    # (the prefetch from a Hugging Face cache laid out by the repo's own test, offline).
+    ("tasks-and-tracking.md", "python -m review_sentiment.model --prefetch"): TEXT_SUITE,
+    ("tasks-and-tracking.md", "mlflow ui --backend-store-uri sqlite:///mlflow.db"): MLFLOW_UI,
     # The template's own development loop: this suite, and the site it builds.
     ("maintaining.md", "python -m venv .venv && source .venv/bin/activate"): INSTALLED,
     ("maintaining.md", "python -m pytest"): SUITE,
@@ -167,6 +176,12 @@ EXPECTED_EXIT: dict[tuple[str, str, int], int] = {
     ("conflicts.md", "tutorkit check .", 1): 1,
     # legacy/ fails to import and the GPU notebook finds no GPU, until notebooks.toml says so
     ("adopting.md", "python .github/scripts/notebooks.py .", 1): 1,
+    (  # TensorFlow has no text-classification starter: refused, nothing written
+        "tasks-and-tracking.md",
+        "tutorkit new review-sentiment-tf --defaults --data task=text-classification "
+        "--data framework=tensorflow",
+        1,
+    ): 2,
 }
 
 # What a page assumes before its first command (bash, in the sandbox's $HOME; not shown).
@@ -176,6 +191,7 @@ PRELUDES: dict[str, str] = {
     "generated-repo.md": f"{NEW_REPO.format(dest='digits-cnn')}\ncd digits-cnn",
     "configuration.md": f"{NEW_REPO.format(dest='digits-cnn')}\ncd digits-cnn",
     "switching-framework.md": f"{NEW_REPO.format(dest='digits-cnn')}\ncd digits-cnn",
+    "tasks-and-tracking.md": "",  # its commands make their own repos
     "fleet.md": "\n".join(
         [
             NEW_REPO.format(dest="tutorials/digits-cnn"),

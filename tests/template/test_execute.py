@@ -23,6 +23,7 @@ from support import (
     copier_answers,
     files_of,
     git,
+    quickstart_outputs,
     tool,
 )
 
@@ -95,28 +96,11 @@ def test_frameworks_are_at_parity_on_the_same_config(full_runs):
 
 def test_notebook_executes_without_log_noise(installed, tmp_path):
     """Executed with nbclient in the repo's own venv: no warnings greet the reader."""
-    executed = tmp_path / "executed.ipynb"
-    script = (
-        "import sys, nbformat, nbclient\n"
-        "nb = nbformat.read(sys.argv[1], as_version=4)\n"
-        "where = {'metadata': {'path': 'notebooks'}}\n"
-        "nbclient.NotebookClient(nb, timeout=600, resources=where).execute()\n"
-        "nbformat.write(nb, sys.argv[2])\n"
-    )
-    done = installed.run(
-        "-c", script, "notebooks/01-quickstart.ipynb", str(executed), TUTORIAL_PROFILE="smoke"
-    )
-    assert done.returncode == 0, done.stderr
-    notebook = json.loads(executed.read_text())
-    streams = [
-        (cell["id"], output) for cell in notebook["cells"] for output in cell.get("outputs", [])
-    ]
-    stderr = [(cell, "".join(out["text"])) for cell, out in streams if out.get("name") == "stderr"]
-    assert stderr == [], f"stderr output in cells: {stderr}"
-    texts = "".join("".join(out.get("text", "")) for _, out in streams)
+    streams = quickstart_outputs(installed, tmp_path / "executed.ipynb", TUTORIAL_PROFILE="smoke")
+    texts = "".join("".join(out.get("text", "")) for out in streams)
     assert "test accuracy" in texts and "Epoch 1/3" in texts
     assert not NOISE.search(texts), texts
-    images = [out for _, out in streams if "image/png" in out.get("data", {})]
+    images = [out for out in streams if "image/png" in out.get("data", {})]
     assert len(images) >= 4, "samples, learning curves, confusion matrix and mistakes are plotted"
 
 

@@ -25,6 +25,7 @@ ANSWER_SETS = {
         "article_url": "https://example.org/blog/digits?part=1",
         "framework": "pytorch",
     },
+    "text": {"task": "text-classification", "github_owner": "ada-lab"},
 }
 MARKDOWN_LINK = re.compile(r"\]\(([^()\s]+)\)")
 URL_IN_CODE = re.compile(r"https?://[^\s\"'`)<>\]]+")
@@ -68,6 +69,12 @@ def check_link_into_repo(repo: Path, url: str, owner: str, name: str, branch: st
         prefix = f"/github/{owner}/{name}/blob/{branch}/"
         assert path.startswith(prefix), f"{url} does not start with {prefix}"
         return path[len(prefix) :]
+    if parts.netloc == "kaggle.com" and path == "/kernels/welcome":
+        # The form of Kaggle's "Open in Kaggle" badge: ?src=<the notebook's GitHub blob URL>.
+        (source,) = parse_qs(parts.query)["src"]
+        prefix = f"https://github.com/{owner}/{name}/blob/{branch}/"
+        assert source.startswith(prefix), f"{url} does not open {prefix}..."
+        return source[len(prefix) :]
     if parts.netloc == "mybinder.org" and path.startswith("/v2/"):
         assert parts.path == f"/v2/gh/{owner}/{name}/{branch.replace('/', '%2F')}", url
         assert (repo / "environment.yml").is_file(), "Binder builds from environment.yml"
@@ -117,7 +124,13 @@ def test_readme_badges(repo):
     readme = (repo / "README.md").read_text()
     badges = re.findall(r"\[!\[([^\]]+)\]\(([^)]+)\)\]\(([^)]+)\)", readme)
     by_alt = {alt: (image, target) for alt, image, target in badges}
-    assert {"notebooks", "Open In Colab", "Binder"} <= set(by_alt)
+    assert {"notebooks", "Open In Colab", "Binder", "Open In Kaggle"} <= set(by_alt)
+    image, target = by_alt["Open In Kaggle"]
+    assert image == "https://kaggle.com/static/images/open-in-kaggle.svg"
+    assert target == (
+        f"https://kaggle.com/kernels/welcome?src=https://github.com/{a['github_owner']}/"
+        f"{a['repo_name']}/blob/{a['default_branch']}/notebooks/01-quickstart.ipynb"
+    )
     image, target = by_alt["notebooks"]
     assert (
         target
@@ -171,3 +184,26 @@ def test_the_colab_cell_does_nothing_outside_colab(repo, tmp_path, monkeypatch):
         monkeypatch.setattr("subprocess.run", lambda *args, _calls=calls, **_: _calls.append(args))
         exec(compile("".join(first_code["source"]), path, "exec"), {})  # noqa: S102
         assert calls == [] and Path.cwd() == tmp_path
+
+
+def test_on_kaggle_the_setup_cell_clones_and_installs_into_kaggle_working(
+    repo, tmp_path, monkeypatch
+):
+    """Kaggle sets KAGGLE_KERNEL_RUN_TYPE in its notebooks: the first cell then clones the repo
+    into /kaggle/working, installs its package and moves into its notebooks folder (the calls
+    are recorded here, not made: Kaggle cannot be reached from this machine)."""
+    a = answers(repo)
+    checkout = f"/kaggle/working/{a['repo_name']}"
+    for path in notebook_paths(repo):
+        notebook = json.loads((repo / path).read_text())
+        first_code = next(c for c in notebook["cells"] if c["cell_type"] == "code")
+        monkeypatch.chdir(tmp_path)
+        monkeypatch.setenv("KAGGLE_KERNEL_RUN_TYPE", "Interactive")
+        calls: list = []
+        monkeypatch.setattr("subprocess.run", lambda args, _calls=calls, **_: _calls.append(args))
+        monkeypatch.setattr("os.chdir", lambda folder, _calls=calls: _calls.append(folder))
+        exec(compile("".join(first_code["source"]), path, "exec"), {})  # noqa: S102
+        clone, install, moved = calls
+        assert clone[:3] == ["git", "clone", "--depth"] and clone[-1] == checkout
+        assert install[1:] == ["-m", "pip", "install", "--quiet", checkout]
+        assert moved == f"{checkout}/notebooks"

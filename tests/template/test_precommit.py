@@ -229,3 +229,26 @@ def test_a_really_executed_notebook_strips_back_to_the_shipped_file(installed):
             assert copy.read_bytes() == shipped, f"{path}: stripping does not give the shipped file"
         finally:
             copy.unlink(missing_ok=True)
+
+
+@pytest.mark.parametrize(
+    ("framework", "task", "tracking"),
+    [
+        ("pytorch", "text-classification", "none"),
+        ("pytorch", "text-classification", "mlflow"),
+        ("pytorch", "image-classification", "mlflow"),
+        ("tensorflow", "image-classification", "mlflow"),
+    ],
+)
+def test_task_and_tracking_renders_pass_ruff_and_nbstripout(
+    render, tmp_path, framework, task, tracking
+):
+    """The text member and the MLflow option: ruff (C90 included) and formatting clean, the
+    notebook stripped, as the pre-commit hooks want them."""
+    repo = render(tmp_path / "repo", framework=framework, task=task, tracking=tracking)
+    check = run(tool("ruff"), "check", "--no-cache", ".", cwd=repo)
+    assert check.returncode == 0, check.stdout + check.stderr
+    fmt = run(tool("ruff"), "format", "--no-cache", "--check", "--diff", ".", cwd=repo)
+    assert fmt.returncode == 0, fmt.stdout + fmt.stderr
+    done = nbstripout(repo, *notebooks(repo), verify=True)
+    assert done.returncode == 0, done.stdout + done.stderr

@@ -31,15 +31,30 @@ LICENSES = {
     "Apache-2.0": "Apache License",
 }
 ARTICLES = ("", "https://example.org/blog/digits-cnn")
+LAYOUTS = ("starter", "infrastructure")
+TRACKINGS = ("none", "mlflow")
+# The valid framework x task pairs (Transformers supports PyTorch only: copier.yml refuses
+# tensorflow x text-classification, tested below).
+FRAMEWORK_TASKS = [
+    ("pytorch", "image-classification"),
+    ("tensorflow", "image-classification"),
+    ("pytorch", "text-classification"),
+]
 # Jinja delimiters left in the output (with the space or dash Jinja style puts inside them;
 # `${{ ... }}` is GitHub Actions syntax, and `{x:.0%}` a Python format spec, not Jinja).
 JINJA_LEFTOVER = re.compile(r"(?<!\$)\{\{[-\s]|\{%[-\s]|[-\s]%\}|\{#[-\s]|[-\s]#\}")
 
 
-def expected_files(package: str) -> set[str]:
+def expected_files(
+    package: str, task: str = "image-classification", tracking: str = "none"
+) -> set[str]:
     modules = ("__init__", "config", "data", "engine", "metrics", "model", "plots", "runs", "train")
     tests = ("conftest", "test_config", "test_data", "test_dependencies", "test_model")
     tests += ("test_train",)
+    if task == "text-classification":  # no image plots; the demo's sentences instead
+        modules = tuple(module for module in modules if module != "plots") + ("sentences.csv",)
+    if tracking == "mlflow":
+        modules, tests = (*modules, "tracking"), (*tests, "test_tracking")
     return {
         ".copier-answers.yml",
         "AUTHORING.md",
@@ -61,7 +76,7 @@ def expected_files(package: str) -> set[str]:
         "configs/default.yaml",
         "configs/smoke.yaml",
         "notebooks/01-quickstart.ipynb",
-        *(f"src/{package}/{module}.py" for module in modules),
+        *(f"src/{package}/{module}" + ("" if "." in module else ".py") for module in modules),
         *(f"tests/{test}.py" for test in tests),
     }
 
@@ -167,6 +182,86 @@ def test_every_variant_renders_exact_valid_files(
     assert (repo / "LICENSE").read_text().lstrip().startswith(LICENSES[license])
     readme = (repo / "README.md").read_text()
     assert (f"]({article})" in readme) == bool(article)
+
+
+INFRASTRUCTURE_FILES = {
+    ".copier-answers.yml",
+    ".pre-commit-config.yaml",
+    ".github/workflows/notebooks.yml",
+    ".github/workflows/template-update.yml",
+    ".github/scripts/job_report.py",
+    ".github/scripts/template_update.py",
+    ".github/scripts/tracking_issue.py",
+}
+
+
+@pytest.mark.parametrize("tracking", TRACKINGS)
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize(("framework", "task"), FRAMEWORK_TASKS)
+def test_every_framework_task_layout_and_tracking_renders_exact_valid_files(
+    tmp_path, render, framework, task, layout, tracking
+):
+    """Every valid combination of framework x task x layout x tracking (tensorflow x text is
+    refused: the next test)."""
+    repo = render(
+        tmp_path / "repo", framework=framework, task=task, layout=layout, tracking=tracking
+    )
+    answers = copier_answers(repo)
+    chosen = (answers["framework"], answers["task"], answers["layout"], answers["tracking"])
+    assert chosen == (framework, task, layout, tracking)
+    if layout == "infrastructure":
+        assert files_of(repo) == INFRASTRUCTURE_FILES
+    else:
+        assert files_of(repo) == expected_files(answers["package_name"], task, tracking)
+        check_dependency_files_agree(repo)
+        requirements = (repo / "requirements.txt").read_text().splitlines()
+        assert ("mlflow==3.17.2" in requirements) == (tracking == "mlflow")
+        ignored = (repo / ".gitignore").read_text().splitlines()
+        assert {"runs/", "mlflow.db", "mlartifacts/"} <= set(ignored)
+    check_valid_files(repo)
+    check_no_jinja_left(repo)
+
+
+def test_text_classification_with_tensorflow_is_refused_with_one_sentence(tmp_path, render):
+    dest = tmp_path / "repo"
+    with pytest.raises(ValueError) as raised:
+        render(dest, framework="tensorflow", task="text-classification")
+    assert str(raised.value) == (
+        "Validation error for question 'task': The text-classification task fine-tunes with "
+        "Hugging Face Transformers, which supports "
+        "PyTorch only: choose framework pytorch, or task image-classification for tensorflow."
+    )
+    assert not dest.exists()
+
+
+def test_text_classification_repo_pins_the_hugging_face_stack_and_ships_its_sentences(
+    tmp_path, render
+):
+    repo = render(tmp_path / "repo", task="text-classification")
+    answers = copier_answers(repo)
+    package = answers["package_name"]
+    # The task given up front picks the defaults of the questions asked before it.
+    assert (answers["project_title"], package) == (
+        "Review Sentiment with a Tiny BERT",
+        "review_sentiment_with_a_tiny_bert",
+    )
+    assert answers["description"].startswith("Fine-tune a transformer")
+    requirements = requirement_lines((repo / "requirements.txt").read_text())
+    for name in ("torch", "transformers", "tokenizers", "safetensors", "accelerate"):
+        assert any(line.startswith(f"{name}==") for line in requirements), name
+    assert not any(line.startswith("tensorflow") for line in requirements)
+    lines = (repo / f"src/{package}/sentences.csv").read_text().splitlines()
+    assert any("CC0 1.0" in line for line in lines if line.startswith("#"))
+    rows = [line for line in lines if not line.startswith("#")]
+    assert rows[0] == "text,label" and len(rows) == 401
+    assert {row.rsplit(",", 1)[1] for row in rows[1:]} == {"negative", "positive"}
+    model = (repo / f"src/{package}/model.py").read_text()
+    assert "AutoModelForSequenceClassification.from_pretrained(" in model
+    assert "from_config(config)" in model
+    engine = (repo / f"src/{package}/engine.py").read_text()
+    assert "Trainer(" in engine and "TrainingArguments(" in engine
+    image = render(tmp_path / "image")
+    assert "transformers" not in (image / "requirements.txt").read_text()
 
 
 def test_defaults_alone_give_a_pytorch_repo_that_plain_copier_update_can_follow(

@@ -362,9 +362,51 @@ def test_the_gpu_job_is_opt_in_on_a_runner_label_the_author_sets(adopted):
     assert "gpu" in jobs["report"]["needs"] and "gpu" in jobs["track"]["needs"]
 
 
-def test_the_infrastructure_layout_workflows_pass_every_validator(adopted):
-    files = workflow_files(adopted)
+def check_every_validator(repo: Path) -> None:
+    """GitHub's workflow schema, zizmor and actionlint find nothing in ``repo``'s workflows."""
+    files = workflow_files(repo)
     assert workflow_schema_errors(files) == ""
-    assert zizmor_findings(adopted / ".github") == []
+    assert zizmor_findings(repo / ".github") == []
     findings = actionlint_findings(files)
     assert [f for f in findings if not f["message"].startswith(ACTIONLINT_TOO_OLD)] == []
+
+
+def test_the_infrastructure_layout_workflows_pass_every_validator(adopted):
+    check_every_validator(adopted)
+
+
+@pytest.fixture(scope="module")
+def text_repo(render, tmp_path_factory) -> Path:
+    """The text-classification starter (a Hugging Face model, prefetched into a cache in CI)."""
+    return render(tmp_path_factory.mktemp("text") / "repo", task="text-classification")
+
+
+def test_text_starter_prefetches_its_models_once_then_runs_offline(text_repo):
+    """Both jobs restore Hugging Face's cache, run the prefetch (a download on a cache miss
+    only), then the tests and notebooks with HF_HUB_OFFLINE=1."""
+    package = yaml.safe_load((text_repo / ".copier-answers.yml").read_text())["package_name"]
+    workflow = load(text_repo / ".github/workflows/notebooks.yml")
+    for job in ("pip", "conda"):
+        steps = workflow["jobs"][job]["steps"]
+        names = [step.get("name", step.get("uses", "")) for step in steps]
+        cache = next(s for s in steps if s.get("uses", "").startswith("actions/cache@"))
+        assert cache["with"]["path"] == "~/.cache/huggingface"
+        assert cache["with"]["key"] == "huggingface-${{ hashFiles('configs/*.yaml') }}"
+        prefetch = next(s for s in steps if s.get("name") == "Download the pinned models once")
+        assert prefetch["run"] == f"python -m {package}.model --prefetch"
+        tests = next(
+            s for s in steps if s.get("name") == "Run the tests and execute every notebook"
+        )
+        assert tests["env"] == {"HF_HUB_OFFLINE": "1"}
+        order = [names.index(cache.get("name")), names.index(prefetch["name"])]
+        assert order[0] < order[1] < names.index(tests["name"])
+
+
+def test_text_starter_workflows_pass_every_validator(text_repo):
+    check_every_validator(text_repo)
+
+
+def test_image_starter_has_no_hugging_face_steps(variants):
+    for repo in variants.values():
+        text = (repo / ".github/workflows/notebooks.yml").read_text()
+        assert "huggingface" not in text and "HF_HUB_OFFLINE" not in text

@@ -1,6 +1,9 @@
 """PyTorch specifics: the device, seeding and determinism, the training loop, prediction."""
 
 import os
+{%- if tracking == "mlflow" %}
+from pathlib import Path
+{%- endif %}
 
 import numpy as np
 import torch
@@ -12,19 +15,7 @@ from .data import Split
 from .metrics import evaluate
 
 
-def pick_device(name: str) -> torch.device:
-    """``auto`` picks CUDA if there is a GPU, else Apple's MPS, else the CPU."""
-    available = {
-        "cuda": torch.cuda.is_available(),
-        "mps": torch.backends.mps.is_available(),
-        "cpu": True,
-    }
-    if name == "auto":
-        name = next(device for device, present in available.items() if present)
-    if not available[name]:
-        raise ConfigError(f"device {name!r} is not available to PyTorch here: use auto or cpu.")
-    return torch.device(name)
-
+{% include "templates/frameworks/pytorch/pick_device.py" %}
 
 def setup(seed: int, threads: int, device: str) -> torch.device:
     """Pick the device, seed every generator and ask for deterministic kernels."""
@@ -88,6 +79,13 @@ def count_parameters(model: nn.Module) -> int:
 
 def describe(model: nn.Module) -> str:
     return f"{model}\ntrainable parameters: {count_parameters(model):,}"
+{%- if tracking == "mlflow" %}
+
+
+def save_model(model: nn.Module, folder: Path) -> None:
+    """The trained weights, for MLflow (load with ``model.load_state_dict(torch.load(...))``)."""
+    torch.save(model.state_dict(), folder / "model.pt")
+{%- endif %}
 
 
 def versions() -> dict[str, str]:

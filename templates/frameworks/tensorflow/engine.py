@@ -2,6 +2,9 @@
 
 import os
 import warnings
+{%- if tracking == "mlflow" %}
+from pathlib import Path
+{%- endif %}
 
 # Before the first TensorFlow import: keep its C++ start-up messages out of the
 # notebook and the terminal (errors still surface as Python exceptions). TensorFlow
@@ -99,6 +102,13 @@ def describe(model: keras.Model) -> str:
     widths = [max(len(row[column]) for row in rows) for column in range(3)]
     lines = [f"{a:<{widths[0]}}  {b:<{widths[1]}}  {c:>{widths[2]}}" for a, b, c in rows]
     return "\n".join(lines) + f"\ntrainable parameters: {count_parameters(model):,}"
+{%- if tracking == "mlflow" %}
+
+
+def save_model(model: keras.Model, folder: Path) -> None:
+    """The trained model, for MLflow (load with ``keras.models.load_model(...)``)."""
+    model.save(folder / "model.keras")
+{%- endif %}
 
 
 def versions() -> dict[str, str]:

@@ -190,6 +190,7 @@ INFRASTRUCTURE_FILES = {
     ".github/workflows/notebooks.yml",
     ".github/workflows/template-update.yml",
     ".github/scripts/job_report.py",
+    ".github/scripts/notebooks.py",  # the notebook runner that reads notebooks.toml
     ".github/scripts/template_update.py",
     ".github/scripts/tracking_issue.py",
 }

@@ -49,14 +49,20 @@ def _dependency_files(facts: Facts) -> tuple[dict, list[str], dict]:
     return project, requirement_lines(facts.text("requirements.txt")), environment
 
 
-def _environment_mismatches(requirements: list[str], environment: dict) -> list[str]:
-    """What environment.yml installs differently from requirements.txt."""
+def _environment_lists(environment: dict) -> tuple[list[str], list[str]]:
+    """environment.yml's conda packages and its pip section."""
     conda, pip = [], []
     for item in environment.get("dependencies") or []:
         if isinstance(item, dict):
             pip.extend(str(entry).strip() for entry in item.get("pip") or [])
         else:
             conda.append(str(item))
+    return conda, pip
+
+
+def _environment_mismatches(requirements: list[str], environment: dict) -> list[str]:
+    """What environment.yml installs differently from requirements.txt."""
+    conda, pip = _environment_lists(environment)
     found = [
         f"environment.yml installs {item} from conda: add it to pyproject.toml instead"
         for item in conda
@@ -91,11 +97,17 @@ def _pyproject_mismatches(project: dict, requirements: list[str]) -> list[str]:
         for name in sorted(set(pinned) - _named(project))
     ]
     for name, pin in filter(None, map(parse_requirement, project.get("dependencies") or [])):
-        if not pin and name not in pinned:
-            found.append(f"pyproject.toml lists {name} without a pin: write {name}==VERSION")
-        elif pin and pinned.get(name, pin) != pin:
-            found.append(f"{name}: pyproject.toml {pin}, requirements.txt {pinned[name]}")
+        found += _pin_mismatch(name, pin, pinned)
     return found
+
+
+def _pin_mismatch(name: str, pin: str, pinned: dict[str, str]) -> list[str]:
+    """What is wrong with one pyproject.toml dependency against requirements.txt's pins."""
+    if not pin and name not in pinned:
+        return [f"pyproject.toml lists {name} without a pin: write {name}==VERSION"]
+    if pin and pinned.get(name, pin) != pin:
+        return [f"{name}: pyproject.toml {pin}, requirements.txt {pinned[name]}"]
+    return []
 
 
 class DependenciesAgree(Rule):

@@ -232,16 +232,22 @@ def _entry_problems(number: int, entry: object, notebooks: list[str]) -> list[st
     if not isinstance(entry, dict) or not isinstance(entry.get("path"), str):
         return [f"{POLICY}: notebook entry {number} has no `path`"]
     where = f"{POLICY}: `{entry['path']}`"
-    found = []
-    if set(entry) - POLICY_KEYS:
-        found.append(f"{where} has unknown keys {sorted(set(entry) - POLICY_KEYS)}")
-    if "skip" in entry and not (isinstance(entry["skip"], str) and entry["skip"].strip()):
-        found.append(f"{where}: `skip` needs a reason (a sentence every report shows)")
-    needs = entry.get("needs", [])
-    if not isinstance(needs, list) or not all(isinstance(n, str) and NEED.match(n) for n in needs):
-        found.append(f"{where}: `needs` lists only gpu, network and secret:NAME")
+    found = [f"{where}{problem}" for problem in _value_problems(entry)]
     if not any(fnmatch.fnmatchcase(name, entry["path"]) for name in notebooks):
         found.append(f"{where} matches no notebook")
+    return found
+
+
+def _value_problems(entry: dict) -> list[str]:
+    """Unknown keys, a skip without a reason, needs that are not gpu, network or secret:NAME."""
+    found = []
+    if set(entry) - POLICY_KEYS:
+        found.append(f" has unknown keys {sorted(set(entry) - POLICY_KEYS)}")
+    if "skip" in entry and not (isinstance(entry["skip"], str) and entry["skip"].strip()):
+        found.append(": `skip` needs a reason (a sentence every report shows)")
+    needs = entry.get("needs", [])
+    if not isinstance(needs, list) or not all(isinstance(n, str) and NEED.match(n) for n in needs):
+        found.append(": `needs` lists only gpu, network and secret:NAME")
     return found
 
 

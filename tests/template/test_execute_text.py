@@ -80,6 +80,7 @@ def test_text_repo_test_suite_passes_offline_with_its_notebook_and_the_hub_path(
         "test_splits_are_disjoint_and_sized_as_configured",
         "test_smoke_runs_log_nowhere",
         "test_a_run_is_logged_beside_the_run_folders",
+        "test_a_run_keeps_its_config_and_model",
     ):
         assert f"{test} PASSED" in output, output
     summary = output.strip().splitlines()[-1]

@@ -123,9 +123,9 @@ def test_new_offers_the_folder_name_and_gits_author(tmp_path, tk, template_url):
 
 @pytest.mark.slow  # a plain copier update in a subprocess
 def test_the_readmes_owner_fix_leaves_no_placeholder_and_keeps_the_version(make_repo):
-    """The README's "Author, before you publish" box, followed as written: the two files it
-    names by hand, then its copier command, pasted from the README. No file names the
-    placeholder owner afterwards, and the repo stays at its template version."""
+    """The README's "Author, before you publish" box, followed as written: its copier command,
+    pasted from the README, then the two files it names by hand. No file names the placeholder
+    owner afterwards, and the repo stays at its template version."""
     import re
     import subprocess
     import sys
@@ -134,16 +134,16 @@ def test_the_readmes_owner_fix_leaves_no_placeholder_and_keeps_the_version(make_
     readme = (repo / "README.md").read_text()
     (command,) = re.findall(r"`(copier update [^`]*github_owner=YOUR-NAME)`", readme)
     readme = readme.replace("\n> ", " ")
-    named = r"Replace it with your GitHub name in `([^`]+)` and `([^`]+)`"
-    for name in re.findall(named, readme.replace("\n> ", " "))[0]:
-        path = repo / name
-        path.write_text(path.read_text().replace("your-github-name", "ada-lab"))
-    git(repo, "commit", "--quiet", "-am", "My name in my files")
     args = command.replace("YOUR-NAME", "ada-lab").split()[1:]
     done = subprocess.run(
         [sys.executable, "-m", "copier", *args], cwd=repo, capture_output=True, text=True
     )
     assert done.returncode == 0, done.stderr
+    named = r"replace\s+it with your GitHub name in `([^`]+)` and `([^`]+)`"
+    for name in re.findall(named, readme)[0]:
+        path = repo / name
+        path.write_text(path.read_text().replace("your-github-name", "ada-lab"))
+    git(repo, "commit", "--quiet", "-am", "My name everywhere")
     left = subprocess.run(
         ["git", "grep", "-l", "--untracked", "your-github-name", "--", "."],
         cwd=repo, capture_output=True, text=True,

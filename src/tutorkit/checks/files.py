@@ -161,15 +161,21 @@ def _files_containing(facts: Facts, patterns: tuple[str, ...], needle: str) -> d
     return {name: count for name, count in counts.items() if count}
 
 
+# The demo data sets of the template's members: (name in configs, what data.py reads).
+DEMO_DATA = {"digits": "load_digits", "sentences": "sentences.csv"}
+
+
 def _uses_demo_data(facts: Facts, package: str) -> bool:
-    """Whether the tutorial still trains on the template's demo data (scikit-learn's digits)."""
+    """Whether the tutorial still trains on the template's demo data (scikit-learn's digits, or
+    the text member's shipped sentences)."""
     data = f"src/{package}/data.py"
     try:
         config = facts.yaml("configs/default.yaml") or {}
     except (OSError, UntrustedInput):
         config = {}
     dataset = (config.get("data") or {}).get("dataset") if isinstance(config, dict) else None
-    return facts.is_file(data) and "load_digits" in facts.text(data) and dataset == "digits"
+    reads = DEMO_DATA.get(str(dataset))
+    return bool(reads) and facts.is_file(data) and reads in facts.text(data)
 
 
 class DemoTextReplaced(Rule):
@@ -201,14 +207,16 @@ class OwnerNamed(Rule):
     id = "TK108"
     severity = "warn"
     fix = (
-        "Run `copier update --defaults -d github_owner=YOUR-NAME` (your GitHub user or "
-        "organisation), then replace your-github-name in README.md and CITATION.cff (yours "
-        "once created: no update changes them), and commit."
+        "Run `copier update --defaults --vcs-ref=:current: -d github_owner=YOUR-NAME` (your "
+        "GitHub user or organisation; the template's files, at this repo's version), then "
+        "replace your-github-name in README.md and CITATION.cff (yours once created: no update "
+        "changes them), and commit."
     )
     fixes = {
         "infrastructure": (
-            "Run `copier update --defaults -d github_owner=YOUR-NAME` (your GitHub user or "
-            "organisation) and commit: only the files the template added name the owner."
+            "Run `copier update --defaults --vcs-ref=:current: -d github_owner=YOUR-NAME` (your "
+            "GitHub user or organisation) and commit: only the files the template added name "
+            "the owner."
         )
     }
 

@@ -188,7 +188,8 @@ def propose(repo_arg: str, date: str | None = None, write: bool = False) -> Prop
         f"{found.python}:\n# uv pip compile --exclude-newer {found.date}\n{pins}"
     )
     if write:
-        with open(target, "x", encoding="utf-8") as handle:  # a new file, never a replacement
-            handle.write(found.requirements)
+        from tutorkit.land import add_file
+
+        add_file(repo, REQUIREMENTS, found.requirements.encode("utf-8"))  # never a replacement
         found.written = True
     return found

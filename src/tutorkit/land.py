@@ -512,6 +512,14 @@ def _index_entries(repo: Path, paths: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def add_file(repo: Path, rel: str, content: bytes) -> None:
+    """A new file ``rel`` in the working tree (never replacing one; not staged), under the
+    repo's lock and through the path gate, like every other write."""
+    with repo_lock(repo) as folder:
+        recover(repo, folder)
+        land(repo, folder, Snapshot.take(repo), [Write(rel, content)])
+
+
 @contextlib.contextmanager
 def staging_folder(parent: Path, name: str) -> Iterator[Path]:
     """A scratch folder in ``parent`` (the same file system as the repo to be made there, so it

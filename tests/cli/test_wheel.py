@@ -48,7 +48,7 @@ def test_new_from_an_installed_wheel(tmp_path, tk, template, monkeypatch):
     )
     env = {**os.environ, "PYTHONPATH": str(site), "TUTORKIT_TEMPLATE_URL": template}
     proc = subprocess.run(
-        [sys.executable, "-c", SCRIPT, tmp_path / "from-wheel"],
+        [sys.executable, "-c", SCRIPT, tmp_path / "wheel" / "digits"],
         capture_output=True,
         text=True,
         env=env,
@@ -58,6 +58,7 @@ def test_new_from_an_installed_wheel(tmp_path, tk, template, monkeypatch):
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines()[0] == str(site / "tutorkit" / "template")
     monkeypatch.setenv("TUTORKIT_TEMPLATE_URL", template)
-    assert tk("new", tmp_path / "from-checkout", "--defaults")[0] == 0
-    wheel_files = snapshot(tmp_path / "from-wheel")["files"]
-    assert wheel_files == snapshot(tmp_path / "from-checkout")["files"]
+    # The same folder name (the repo's default name), in another folder.
+    assert tk("new", tmp_path / "checkout" / "digits", "--defaults")[0] == 0
+    wheel_files = snapshot(tmp_path / "wheel" / "digits")["files"]
+    assert wheel_files == snapshot(tmp_path / "checkout" / "digits")["files"]

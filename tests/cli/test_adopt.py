@@ -262,3 +262,38 @@ def test_bad_input_is_one_sentence_and_changes_nothing(tmp_path, tk, template, b
     assert code in (1, 2) and message in err
     assert err.count("\n") == 1, err
     assert snapshot(repo) == before
+
+
+@pytest.mark.slow  # plain copier update in a subprocess
+def test_the_fixes_of_tk101_and_tk108_work_as_written_on_an_adopted_repo(tmp_path, tk, template):
+    """An adopted repo without a GitHub owner warns TK108; its fix, run as written, clears it.
+    A broken answers file fails TK101; its fix (restore it from git history) clears it."""
+    import subprocess
+    import sys
+
+    repo = plain_repo(tmp_path)
+    assert adopt(tk, repo, template, "--framework", "pytorch")[0] == 0
+    results = {r["id"]: r for r in json.loads(tk("check", repo, "--json")[1])}
+    assert results["TK108"]["result"] == "warn"
+    command = "copier update --defaults --vcs-ref=:current: -d github_owner=YOUR-NAME"
+    assert command in results["TK108"]["fix"]
+    done = subprocess.run(
+        [sys.executable, "-m", *command.replace("YOUR-NAME", "ada-lab").split(), "--quiet"],
+        cwd=repo, capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    commit_all(repo, "My name")
+    results = {r["id"]: r for r in json.loads(tk("check", repo, "--json")[1])}
+    assert results["TK108"]["result"] == "pass"
+
+    answers = repo / ".copier-answers.yml"
+    answers.write_text("_src_path: [not, a, url]\n")
+    commit_all(repo, "An accident")
+    results = {r["id"]: r for r in json.loads(tk("check", repo, "--json")[1])}
+    assert results["TK101"]["result"] == "fail"
+    assert "git log -- .copier-answers.yml" in results["TK101"]["fix"]
+    good = git(repo, "log", "--format=%H", "-1", "--skip=1", "--", ".copier-answers.yml")
+    git(repo, "checkout", good, "--", ".copier-answers.yml")
+    commit_all(repo, "Restored from history")
+    results = {r["id"]: r for r in json.loads(tk("check", repo, "--json")[1])}
+    assert results["TK101"]["result"] == "pass"

@@ -17,13 +17,12 @@ class AnswersValid(Rule):
     """The answers file names the template's git URL, a version tag and a known framework."""
 
     id = "TK101"
-    fix = "Restore .copier-answers.yml from git history, or recreate the repo with `tutorkit new`."
-    fixes = {
-        "infrastructure": (
-            "Restore .copier-answers.yml from git history (git log -- .copier-answers.yml), or "
-            "remove it with the files adopt added, commit, and `tutorkit adopt` again."
-        )
-    }
+    # One fix for every layout: a broken answers file no longer says which layout it was.
+    fix = (
+        "Restore .copier-answers.yml from git history (git log -- .copier-answers.yml, then git "
+        "checkout COMMIT -- .copier-answers.yml); if it never was right, recreate a starter with "
+        "`tutorkit new`, or remove the files adopt added, commit, and `tutorkit adopt` again."
+    )
 
     def problems(self, facts: Facts) -> list[str]:
         if facts.answers_problem:

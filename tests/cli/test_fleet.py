@@ -16,7 +16,7 @@ import yaml
 from cli_support import NEW, OLD, commit_all
 from github_server import TOKEN, FakeGitHub, pull
 from github_server import workflow as workflow_entry
-from support import files_of, git
+from support import TEMPLATE_TAG, files_of, git
 from test_dashboard import browser, open_page, rows_in  # noqa: F401 (browser: a fixture)
 
 BIN = Path(sys.executable).parent
@@ -29,7 +29,7 @@ def test_fleet_init_makes_the_same_repo_as_copier_copy_kind_fleet(tk, tmp_path, 
     assert code == 0, err
     mine = tmp_path / "mine"
     assert "list your repos in" in out
-    assert git(mine, "log", "--format=%s").splitlines() == ["Create from tutorkit v0.2.0"]
+    assert git(mine, "log", "--format=%s").splitlines() == [f"Create from tutorkit {TEMPLATE_TAG}"]
     assert git(mine, "status", "--porcelain") == ""
     answers = yaml.safe_load((mine / ".copier-answers.yml").read_text())
     assert (answers["kind"], answers["github_owner"]) == ("fleet", "ada")

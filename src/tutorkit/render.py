@@ -11,6 +11,8 @@ rendered symbolic link is refused (its target's bytes would be read into the rep
 from __future__ import annotations
 
 import contextlib
+import copy
+import functools
 import os
 import shutil
 import warnings
@@ -18,21 +20,31 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tutorkit.errors import TutorkitError, UsageError, one_line
-from tutorkit.untrusted import UntrustedInput, load_yaml, printable, repo_file
+from tutorkit.untrusted import UntrustedInput, load_yaml_all, printable, repo_file
 
 CONFIG = "copier.yml"
 
 
 def template_config(tree: Path) -> dict:
-    """The template's ``copier.yml`` as plain data (bounded: size, aliases, nesting)."""
+    """The template's ``copier.yml`` as plain data (bounded: size, aliases, nesting; Copier's
+    ``!include`` reads as None here), read once per version of the file in this process."""
     path = tree / CONFIG
     if not path.is_file():
         raise TutorkitError(f"the template has no {CONFIG}")
-    config = load_yaml(repo_file(tree, path), f"the template's {CONFIG}")
-    if config is None:
-        return {}
-    if not isinstance(config, dict):
-        raise UntrustedInput(f"the template's {CONFIG} is not a mapping of questions")
+    stat = path.stat()
+    return copy.deepcopy(_config(path, stat.st_mtime_ns, stat.st_size))
+
+
+@functools.lru_cache(maxsize=32)
+def _config(path: Path, _mtime: int, _size: int) -> dict:
+    what = f"the template's {CONFIG}"
+    documents = load_yaml_all(repo_file(path.parent, path), what, unknown_tags=True)
+    config: dict = {}
+    for document in documents:  # Copier merges a copier.yml of several documents, in order
+        if isinstance(document, dict):
+            config.update(document)
+        elif document is not None:
+            raise UntrustedInput(f"{what} is not a mapping of questions")
     return config
 
 
@@ -76,6 +88,7 @@ def unversioned(template_dir: Path, scratch: Path) -> Path:
 
 
 _ENVIRONMENTS: dict[tuple, object] = {}  # one compiled Jinja environment per template folder
+_CONFIGS: dict[tuple, object] = {}  # Copier's reading of each template's copier.yml
 
 
 @contextlib.contextmanager
@@ -89,6 +102,7 @@ def _compiled_once():
     from functools import cached_property
 
     import copier._main
+    import copier._template
 
     worker = copier._main.Worker
     original = worker.__dict__.get("jinja_env")
@@ -104,16 +118,53 @@ def _compiled_once():
             tuple(map(str, template.jinja_extensions)),
         )
         if key not in _ENVIRONMENTS:
-            _ENVIRONMENTS[key] = original.func(self)
+            _ENVIRONMENTS[key] = _compiling_strings_once(original.func(self))
         return _ENVIRONMENTS[key]
 
     replacement = cached_property(shared)
     replacement.__set_name__(worker, "jinja_env")
     worker.jinja_env = replacement
+    config_loader = copier._template.load_template_config
+    copier._template.load_template_config = _read_config_once(config_loader)
     try:
         yield
     finally:
         worker.jinja_env = original
+        copier._template.load_template_config = config_loader
+
+
+def _compiling_strings_once(env):
+    """``env``, whose ``from_string`` compiles each string once (Copier renders every path,
+    question and default through it, again for every repo). A template keeps no answers: they
+    are given to ``render``."""
+    compiled: dict[str, object] = {}
+    plain = env.from_string
+
+    def from_string(source, globals=None, template_class=None):
+        if globals or template_class or not isinstance(source, str):
+            return plain(source, globals, template_class)
+        if source not in compiled:
+            if len(compiled) > 4096:
+                compiled.clear()
+            compiled[source] = plain(source)
+        return compiled[source]
+
+    env.from_string = from_string
+    return env
+
+
+def _read_config_once(load):
+    """Copier's ``load_template_config``, reading each version of a template's copier.yml once
+    (a fresh copy each time: Copier may change what it gets)."""
+
+    def load_template_config(conf_path, quiet: bool = False):
+        stat = Path(conf_path).stat()
+        key = (str(conf_path), stat.st_mtime_ns, stat.st_size, quiet)
+        if key not in _CONFIGS:
+            _CONFIGS[key] = load(conf_path, quiet)
+        return copy.deepcopy(_CONFIGS[key])
+
+    return load_template_config
 
 
 @contextlib.contextmanager
@@ -205,7 +256,7 @@ def owned_matcher(tree: Path, data: dict) -> Callable[[str], bool]:
     """
     import jinja2
     from jinja2.sandbox import SandboxedEnvironment
-    from pathspec import PathSpec
+    from pathspec import GitIgnoreSpec
 
     patterns = template_config(tree).get("_skip_if_exists") or []
     env = SandboxedEnvironment(undefined=jinja2.StrictUndefined)
@@ -220,5 +271,5 @@ def owned_matcher(tree: Path, data: dict) -> Callable[[str], bool]:
             ) from None
         except jinja2.TemplateError:
             rendered.append(str(pattern))
-    spec = PathSpec.from_lines("gitwildmatch", rendered)
+    spec = GitIgnoreSpec.from_lines(rendered)  # Copier matches them as .gitignore lines
     return spec.match_file

@@ -96,12 +96,14 @@ def _expanded_size(node, limit: int) -> int:
     return sizes[id(node)]
 
 
-def _loader(text: str):
+def _loader(text: str, unknown_tags: bool = False):
     import yaml
 
     class Loader(yaml.SafeLoader):
         """PyYAML's safe loader: plain data only, no Python objects."""
 
+    if unknown_tags:  # a tag only its own reader knows (Copier's `!include`) reads as None
+        Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
     return Loader(text)
 
 
@@ -115,10 +117,10 @@ def _text(text: str | bytes, what: str) -> str:
     return text
 
 
-def _documents(text: str | bytes, what: str, single: bool) -> list:
+def _documents(text: str | bytes, what: str, single: bool, unknown_tags: bool = False) -> list:
     import yaml
 
-    loader = _loader(_text(text, what))
+    loader = _loader(_text(text, what), unknown_tags)
     try:
         nodes = [loader.get_single_node()] if single else []
         while not single and loader.check_node():
@@ -150,15 +152,16 @@ def _yaml_where(exc: Exception) -> str:
     return f"{problem}, line {mark.line + 1}" if mark is not None else str(problem)
 
 
-def load_yaml(text: str | bytes, what: str):
+def load_yaml(text: str | bytes, what: str, unknown_tags: bool = False):
     """The one YAML document in ``text`` as plain data (refused: too large, an alias bomb, too
-    deep, not YAML). ``what`` names the input in the refusal (``"configs/default.yaml"``)."""
-    return _documents(text, what, single=True)[0]
+    deep, not YAML). ``what`` names the input in the refusal (``"configs/default.yaml"``).
+    With ``unknown_tags``, a value with a tag other than YAML's own reads as None."""
+    return _documents(text, what, single=True, unknown_tags=unknown_tags)[0]
 
 
-def load_yaml_all(text: str | bytes, what: str) -> list:
+def load_yaml_all(text: str | bytes, what: str, unknown_tags: bool = False) -> list:
     """Every YAML document in ``text``, with ``load_yaml``'s bounds."""
-    return _documents(text, what, single=False)
+    return _documents(text, what, single=False, unknown_tags=unknown_tags)
 
 
 def load_json(text: str | bytes, what: str):

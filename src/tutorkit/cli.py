@@ -24,6 +24,7 @@ Create, update and check companion repos of ML tutorials, from the tutorkit Copi
   tutorkit check [REPO]    is a repo healthy (answers, notebooks, environments, configs, seeds, CI)
   tutorkit fleet init DEST a fleet repo: a registry of your repos and their dashboard on Pages
   tutorkit deps [REPO]     pin what the notebooks import, as of the repo's last commit
+  tutorkit lock [REPO]     write requirements.lock: every package pinned, hashed, as of a date
 
 REPO is a repo, or a folder whose subfolders are repos (a fleet); it defaults to the current folder.
 Exit status: 0 when all is well, 1 when a repo needs attention, 2 for a usage error.
@@ -295,6 +296,30 @@ def build_parser() -> argparse.ArgumentParser:
     deps.add_argument("--date", metavar="YYYY-MM-DD", help="pin as of this date instead")
     deps.add_argument("--write", action="store_true", help="save it as a new requirements.txt")
     _json_option(deps)
+    locker = commands.add_parser(
+        "lock",
+        help="write requirements.lock: every package pinned and hashed, as of a date",
+        description=(
+            "Resolve REPO's requirements.txt (its pins and, through -e .[dev], pyproject.toml's "
+            "dependencies) with uv pip compile --generate-hashes --exclude-newer DATE for Linux "
+            "x86-64 and the repo's Python, and write requirements.lock. DATE is the one the "
+            "lock records (or today for a first lock): the same date gives the same lock."
+        ),
+    )
+    locker.add_argument(
+        "repo", nargs="?", default=".", metavar="REPO", help="the repo (default: .)"
+    )
+    locker.add_argument("--date", metavar="YYYY-MM-DD", help="resolve as of this date instead")
+    locker.add_argument(
+        "--wheels",
+        metavar="DIR",
+        help="take wheels from DIR instead of requirements.txt's extra index (PyTorch's CPU index)",
+    )
+    locker.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; fail when requirements.lock differs from the resolution",
+    )
     return parser
 
 
@@ -544,6 +569,20 @@ def _cmd_deps(args) -> int:
     return 0
 
 
+def _cmd_lock(args) -> int:
+    from tutorkit.lock import LOCK, lock
+    from tutorkit.report import progress
+
+    with progress("Locking requirements.txt", None):
+        locked = lock(args.repo, date=args.date, wheels=args.wheels, check=args.check)
+    what = "is up to date" if not locked.changed else "written"
+    print(
+        f"{LOCK} {what}: {locked.packages} packages with their hashes, as the index stood on "
+        f"{locked.date}, for Python {locked.python} on Linux x86-64."
+    )
+    return 0
+
+
 INTERRUPTED = {
     "new": "nothing was created.",
     "adopt": "nothing was changed.",
@@ -552,6 +591,7 @@ INTERRUPTED = {
     "check": "nothing was changed.",
     "fleet": "the clones made so far are complete; nothing else was changed.",
     "deps": "nothing was written.",
+    "lock": "requirements.lock is as it was.",
 }
 COMMANDS = {
     "new": _cmd_new,
@@ -561,6 +601,7 @@ COMMANDS = {
     "check": _cmd_check,
     "fleet": _cmd_fleet,
     "deps": _cmd_deps,
+    "lock": _cmd_lock,
 }
 
 

@@ -46,7 +46,7 @@ JINJA_LEFTOVER = re.compile(r"(?<!\$)\{\{[-\s]|\{%[-\s]|[-\s]%\}|\{#[-\s]|[-\s]#
 
 
 def expected_files(
-    package: str, task: str = "image-classification", tracking: str = "none"
+    package: str, task: str = "image-classification", tracking: str = "none", python="3.11"
 ) -> set[str]:
     modules = ("__init__", "config", "data", "engine", "metrics", "model", "plots", "runs", "train")
     tests = ("conftest", "test_config", "test_data", "test_dependencies", "test_model")
@@ -66,6 +66,7 @@ def expected_files(
         ".github/workflows/notebooks.yml",
         ".github/workflows/template-update.yml",
         ".github/scripts/job_report.py",
+        ".github/scripts/lock_check.py",
         ".github/scripts/template_update.py",
         ".github/scripts/tracking_issue.py",
         "LICENSE",
@@ -73,6 +74,7 @@ def expected_files(
         "environment.yml",
         "pyproject.toml",
         "requirements.txt",
+        *(["requirements.lock"] if python == "3.11" else []),  # the template's locks: 3.11
         "configs/default.yaml",
         "configs/smoke.yaml",
         "notebooks/01-quickstart.ipynb",
@@ -175,7 +177,7 @@ def test_every_variant_renders_exact_valid_files(
         article_url=article,
     )
     answers = copier_answers(repo)
-    assert files_of(repo) == expected_files(answers["package_name"])
+    assert files_of(repo) == expected_files(answers["package_name"], python=python)
     check_valid_files(repo)
     check_no_jinja_left(repo)
     check_dependency_files_agree(repo)

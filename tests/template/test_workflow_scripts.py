@@ -10,7 +10,7 @@ pre-commit are the real ones.
 
 EXERCISED_BY names the test of each `run:` step; a step no test covers fails
 `test_every_run_step_is_exercised`. The steps that need what this machine lacks (conda, or
-installs from the network) are checked, not run: `pip install -r requirements.txt` (the slow
+installs from the network) are checked, not run: the install of requirements.lock (the slow
 tests install every generated repo from it), `conda list`, the pinned Copier and pre-commit
 installs (the pins equal the releases these tests run) and the canary's install of the newest
 releases (checked against the repo's own files).
@@ -67,10 +67,14 @@ EXERCISED_BY = {
     "test_hygiene_fails_on_a_notebook_with_outputs": [
         ("notebooks.yml", "hygiene", "Fail when a notebook was committed with outputs"),
     ],
-    # `pip install -r requirements.txt`: the slow tests install every generated repo so
-    # (tests/support.py, install()), then run its suite.
+    # `pip install --require-hashes -r requirements.lock`, then the package with --no-deps: the
+    # slow tests install every generated repo so (tests/support.py, install()), then run its
+    # suite.
     INSTALLED_SUITE: [
-        ("notebooks.yml", "pip", "Install the pinned requirements"),
+        ("notebooks.yml", "pip", "Install the lock (hash-checked), then this tutorial's package"),
+    ],
+    "test_the_lock_step_fails_naming_each_package_that_differs": [
+        ("notebooks.yml", "pip", "Fail when the environment is not the lock"),
     ],
     # `conda list` (conda cannot solve here: no channels).
     "tests/template/test_workflows.py::test_notebooks_workflow_runs_everything_everywhere": [
@@ -749,6 +753,20 @@ def test_keep_alive_failure_fails_its_job_not_the_badge(repo, tmp_path):
 
 
 @pytest.mark.slow  # executes notebooks
+def test_the_lock_step_fails_naming_each_package_that_differs(variants):
+    """The step as GitHub runs it, in this test's own environment: deliberately not the lock
+    (no torch, and tutorkit's own tools). The passing case: tests/template/test_lock.py, in the
+    environment installed from the lock."""
+    rendered = variants["pytorch", "3.11"]
+    found = step(rendered, "notebooks.yml", "pip", "Fail when the environment is not the lock")
+    assert found["if"] == "hashFiles('requirements.lock') != ''"
+    done = run_step(found, rendered, {})
+    assert done.returncode == 1
+    assert "torch: the lock pins 2.13.0+cpu, and it is not installed" in done.stdout
+    assert "copier: " in done.stdout and "the lock does not name it" in done.stdout
+    assert "install it with `pip install --require-hashes -r requirements.lock`" in done.stdout
+
+
 def test_failing_tests_and_notebooks_are_named(variants, tmp_path):
     """The test jobs' pytest command (with nbmake, as the generated pyproject.toml adds it) on a
     tiny repo with a failing test and a failing notebook; then the step that names them."""

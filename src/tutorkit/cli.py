@@ -209,7 +209,9 @@ def build_parser() -> argparse.ArgumentParser:
             "TK107 demo text left after the "
             "data changed, TK108 badges naming the placeholder owner, TK110 a template source "
             "that Copier or Renovate cannot update from everywhere. "
-            "--run adds TK201: execute the notebooks in smoke mode. Each failure names a fix and "
+            "--run adds TK201: execute the notebooks in smoke mode; --colab DIR adds TK112: what "
+            "the install cell does on the Colab runtime whose package list DIR holds. "
+            "Each failure names a fix and "
             "its docs/checks.md anchor. Exits 1 when a rule fails (a warning alone: 0)."
         ),
     )
@@ -220,6 +222,14 @@ def build_parser() -> argparse.ArgumentParser:
         help=(
             "also run the notebooks: TUTORIAL_PROFILE=smoke python -m pytest --nbmake notebooks "
             "(an adopted repo: its runner, .github/scripts/notebooks.py, as its CI runs it)"
+        ),
+    )
+    check.add_argument(
+        "--colab",
+        metavar="DIR",
+        help=(
+            "also TK112: compare with the Colab runtime in DIR (pip-freeze.txt and os-info.txt, "
+            "as the googlecolab/backend-info repository publishes them)"
         ),
     )
     _json_option(check)
@@ -478,6 +488,7 @@ def _cmd_check(args) -> int:
     from pathlib import Path
 
     from tutorkit.checks import checkable, notebook_interpreter, run_checks
+    from tutorkit.checks.colab import load_runtime
     from tutorkit.report import print_check_table, print_json, progress
 
     repo = Path(args.repo).resolve()
@@ -489,8 +500,9 @@ def _cmd_check(args) -> int:
             "this executes the repo's code.",
             file=sys.stderr,
         )
+    colab = load_runtime(Path(args.colab).resolve()) if args.colab else None
     with progress("Running the notebooks" if args.run else "Checking", None):
-        results = run_checks(repo, run_notebooks=args.run, python=python)
+        results = run_checks(repo, run_notebooks=args.run, python=python, colab=colab)
     if args.json:
         print_json([r.to_json() for r in results])
     else:

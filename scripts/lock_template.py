@@ -15,6 +15,7 @@ reach PyTorch's CPU index); the lock is the same, the hashes being the files'.
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import subprocess
 import sys
@@ -23,10 +24,14 @@ from pathlib import Path
 
 import copier
 
-from tutorkit.lock import lock
+from tutorkit.lock import lock, lock_tools
 
 CHECKOUT = Path(__file__).resolve().parents[1]
 LOCKS = CHECKOUT / "templates" / "locks"
+# What the generated workflows install besides the tutorial (the hygiene job's pre-commit), as
+# templates/dependencies.jinja pins it; rendered as .github/requirements-tools.lock.
+TOOLS = "tools.txt"
+TOOL_PIN = re.compile(r'\("(pre-commit)", "([^"]+)", ""\)')
 # The dependency sets the template can render (tensorflow has no text-classification member).
 SETS = [
     {"framework": "pytorch", "task": "image-classification", "tracking": "none"},
@@ -36,6 +41,12 @@ SETS = [
     {"framework": "tensorflow", "task": "image-classification", "tracking": "none"},
     {"framework": "tensorflow", "task": "image-classification", "tracking": "mlflow"},
 ]
+
+
+def tools() -> str:
+    """The tools' pins, as templates/dependencies.jinja's dev list has them."""
+    text = (CHECKOUT / "templates" / "dependencies.jinja").read_text(encoding="utf-8")
+    return "".join(f"{name}=={pin}\n" for name, pin in TOOL_PIN.findall(text))
 
 
 def lock_name(answers: dict) -> str:
@@ -59,8 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--date", required=True, metavar="YYYY-MM-DD")
     parser.add_argument("--wheels", metavar="DIR")
     args = parser.parse_args(argv)
-    for answers in SETS:  # the template includes them: a new set starts from an empty file
-        (LOCKS / lock_name(answers)).touch()
+    for name in [*map(lock_name, SETS), TOOLS]:  # the template includes them: a new one
+        (LOCKS / name).touch()  # starts from an empty file
     with tempfile.TemporaryDirectory() as scratch:
         template = template_copy(Path(scratch) / "template")
         for answers in SETS:
@@ -77,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
             locked = lock(str(repo), date=args.date, wheels=args.wheels)
             (LOCKS / lock_name(answers)).write_text(locked.text, encoding="utf-8")
             print(f"{lock_name(answers)}: {locked.packages} packages", file=sys.stderr)
+    command = f"python scripts/lock_template.py --date {args.date}"
+    (LOCKS / TOOLS).write_text(lock_tools(tools(), args.date, command), encoding="utf-8")
     return 0
 
 

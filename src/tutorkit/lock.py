@@ -140,3 +140,16 @@ def lock(repo_arg: str, date: str | None = None, wheels: str | None = None, chec
     if found.changed and not check:
         path.write_text(text, encoding="utf-8")
     return found
+
+
+def lock_tools(requirements: str, date: str, command: str) -> str:
+    """The hashed lock of CI tools (``requirements``: pinned lines), as of ``date``, for every
+    Python from 3.11 and every platform (``--universal``: the workflows run on any Python the
+    repo chose). ``command`` is what the lock's header says made it."""
+    uv = [_uv(), "pip", "compile", "-", "--quiet", "--no-annotate", "--generate-hashes"]
+    uv += ["--universal", "--python-version", "3.11", "--exclude-newer", date]
+    uv += ["--custom-compile-command", command]
+    done = subprocess.run(uv, input=requirements, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise TutorkitError(f"uv could not lock the tools as of {date}: {one_line(done.stderr)}")
+    return done.stdout

@@ -12,13 +12,14 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import venv
 from pathlib import Path
 
 import pytest
 from support import CHECKOUT, copier_answers, pip_find_links
 
 from tutorkit.cli import main
-from tutorkit.lock import LOCK, lock, recorded_date
+from tutorkit.lock import LOCK, lock, lock_tools, recorded_date
 
 LOCKS = CHECKOUT / "templates" / "locks"
 LOCK_CHECK = CHECKOUT / "templates" / "project" / ".github" / "scripts" / "lock_check.py"
@@ -33,8 +34,9 @@ SETS = [
 PIN = re.compile(r"^([a-z0-9][a-z0-9._-]*)==(\S+) \\$", re.MULTILINE)
 
 
-def test_the_template_ships_one_lock_per_dependency_set():
-    assert sorted(p.name for p in LOCKS.iterdir()) == sorted("-".join(s) + ".txt" for s in SETS)
+def test_the_template_ships_one_lock_per_dependency_set_and_the_tools_lock():
+    expected = ["-".join(s) + ".txt" for s in SETS] + ["tools.txt"]
+    assert sorted(p.name for p in LOCKS.iterdir()) == sorted(expected)
 
 
 @pytest.mark.parametrize("dependency_set", SETS, ids="-".join)
@@ -146,3 +148,21 @@ def test_a_bad_date_or_a_repo_without_requirements_is_one_sentence(tmp_path, cap
     err = capsys.readouterr().err
     assert "--date '2026-13' is not a date: give it as YYYY-MM-DD." in err
     assert "has no requirements.txt to lock" in err
+
+
+@pytest.mark.slow
+def test_the_tools_lock_is_its_resolution_and_installs_pre_commit_hash_checked(tmp_path):
+    """The hygiene job's install, as the workflow runs it, into a fresh venv."""
+    from importlib.metadata import version
+
+    text = (LOCKS / "tools.txt").read_text()
+    command = "python scripts/lock_template.py --date 2026-12-06"
+    assert lock_tools(f"pre-commit=={version('pre-commit')}\n", "2026-12-06", command) == text
+    venv.EnvBuilder(with_pip=True).create(tmp_path / "venv")
+    python = str(tmp_path / "venv" / "bin" / "python")
+    install = [python, "-m", "pip", "install", "-q", "--require-hashes", "-r", LOCKS / "tools.txt"]
+    assert subprocess.run(install, capture_output=True, check=False).returncode == 0
+    done = subprocess.run(
+        [python, "-m", "pre_commit", "--version"], capture_output=True, text=True, check=False
+    )
+    assert done.stdout.strip() == f"pre-commit {version('pre-commit')}"

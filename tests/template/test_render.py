@@ -65,6 +65,7 @@ def expected_files(
         ".github/workflows/dependency-drift.yml",
         ".github/workflows/notebooks.yml",
         ".github/workflows/template-update.yml",
+        ".github/requirements-tools.lock",
         ".github/scripts/job_report.py",
         ".github/scripts/lock_check.py",
         ".github/scripts/template_update.py",
@@ -191,6 +192,7 @@ INFRASTRUCTURE_FILES = {
     ".pre-commit-config.yaml",
     ".github/workflows/notebooks.yml",
     ".github/workflows/template-update.yml",
+    ".github/requirements-tools.lock",  # the hygiene job's pre-commit, hashed
     ".github/scripts/job_report.py",
     ".github/scripts/notebooks.py",  # the notebook runner that reads notebooks.toml
     ".github/scripts/template_update.py",

@@ -230,7 +230,9 @@ def test_tool_pins_match_the_tested_tools(variants):
 
     rendered = variants[VARIANTS[0]]
     found = step(rendered, "notebooks.yml", "hygiene", "Install pre-commit")
-    assert found["run"] == f'python -m pip install "pre-commit=={version("pre-commit")}"'
+    tools = ".github/requirements-tools.lock"
+    assert found["run"] == f"python -m pip install --require-hashes -r {tools}"
+    assert f"\npre-commit=={version('pre-commit')} \\\n" in (rendered / tools).read_text()
 
 
 def test_template_update_installs_tutorkit_from_its_repository_at_the_recorded_tag(

@@ -698,7 +698,7 @@ def test_canary_failures_go_to_their_own_issue(repo, tmp_path):
     assert canary_issue["labels"] == ["dependency-drift"]
     assert run_url(7) in canary_issue["body"]
     assert "- `latest`:\n  - `notebooks/01-quickstart.ipynb`\n" in canary_issue["body"]
-    assert f"differ from the pins in requirements.txt:\n\n{drift}\n" in canary_issue["body"]
+    assert f"differ from the pins (requirements.lock):\n\n{drift}\n" in canary_issue["body"]
     calls = canary(json.dumps({"latest": {"result": "success", "outputs": {}}}))
     assert calls[1][:3] == ["issue", "close", "2"]
     assert [i["state"] for i in gh.state["issues"]] == ["open", "closed"]
@@ -830,11 +830,11 @@ def test_failing_tests_and_notebooks_are_named(variants, tmp_path):
 
 
 def test_canary_names_the_releases_that_differ_from_the_pins(variants, tmp_path):
-    """After installing the newest releases, the canary lists each pin that differs."""
+    """After installing the newest releases, the canary lists each pin of requirements.lock
+    that differs (a transitive dependency too); a repo without a lock: requirements.txt's."""
     from importlib.metadata import version
 
     found = step(variants[VARIANTS[0]], "dependency-drift.yml", "latest", "Compare with the pins")
-    assert found["run"] == "python .github/scripts/job_report.py drift requirements.txt"
     repo = tmp_path / "repo"
     (repo / ".github").mkdir(parents=True)
     shutil.copytree(variants[VARIANTS[0]] / ".github" / "scripts", repo / ".github" / "scripts")
@@ -850,6 +850,16 @@ def test_canary_names_the_releases_that_differ_from_the_pins(variants, tmp_path)
     done = run_step(found, repo, {}, env)
     assert done.returncode == 0, done.stderr
     assert outputs(env)["drift"] == f"- `pytest`: pinned 0.0.1, newest {version('pytest')}"
+    hashes = f" \\\n    --hash=sha256:{'0' * 64}\n"
+    (repo / "requirements.lock").write_text(
+        "--extra-index-url https://download.pytorch.org/whl/cpu\n"
+        "# tutorkit lock --date 2026-12-06\n"
+        f"jinja2==0.0.2{hashes}nbformat=={version('nbformat')}{hashes}"
+    )
+    env = actions_env(tmp_path / "with-lock")
+    done = run_step(found, repo, {}, env)
+    assert done.returncode == 0, done.stderr
+    assert outputs(env)["drift"] == f"- `jinja2`: pinned 0.0.2, newest {version('jinja2')}"
 
 
 def test_canary_installs_the_newest_releases_unpinned(variants):

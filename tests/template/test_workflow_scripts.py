@@ -754,7 +754,6 @@ def test_keep_alive_failure_fails_its_job_not_the_badge(repo, tmp_path):
 # --- test jobs: failing tests and notebooks named; the canary's drift ---
 
 
-@pytest.mark.slow  # executes notebooks
 def test_the_lock_step_fails_naming_each_package_that_differs(variants):
     """The step as GitHub runs it, in this test's own environment: deliberately not the lock
     (no torch, and tutorkit's own tools). The passing case: tests/template/test_lock.py, in the
@@ -769,6 +768,7 @@ def test_the_lock_step_fails_naming_each_package_that_differs(variants):
     assert "install it with `pip install --require-hashes -r requirements.lock`" in done.stdout
 
 
+@pytest.mark.slow  # executes notebooks
 def test_failing_tests_and_notebooks_are_named(variants, tmp_path):
     """The test jobs' pytest command (with nbmake, as the generated pyproject.toml adds it) on a
     tiny repo with a failing test and a failing notebook; then the step that names them."""

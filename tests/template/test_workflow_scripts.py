@@ -50,6 +50,8 @@ BIN = str(Path(sys.executable).parent)
 NEWEST = "Install this package and the test tools, newest releases, nothing pinned"
 NAME_FAILING = "Name the failing tests and notebooks"
 RUN_TESTS = "Run the tests and execute every notebook"
+RESOLVE_TODAY = "Resolve the lock as of today"
+NOTEBOOKS_ON_PR = "Run the notebooks on the pull request"
 TRACK = "Open, update or close the tracking issue"
 INSTALLED_SUITE = (
     "tests/template/test_execute.py::test_generated_repo_test_suite_passes_including_its_notebooks"
@@ -63,6 +65,13 @@ EXERCISED_BY = {
     ],
     "test_template_update_installs_tutorkit_from_its_repository_at_the_recorded_tag": [
         ("template-update.yml", "update", "Install tutorkit"),
+        ("dependency-drift.yml", "refresh", "Install tutorkit"),
+    ],
+    "test_the_canary_resolves_the_lock_as_of_today": [
+        ("dependency-drift.yml", "refresh", "Resolve the lock as of today"),
+    ],
+    "test_the_canary_starts_the_notebooks_on_its_pull_request_without_a_token": [
+        ("dependency-drift.yml", "refresh", "Run the notebooks on the pull request"),
     ],
     "test_hygiene_fails_on_a_notebook_with_outputs": [
         ("notebooks.yml", "hygiene", "Fail when a notebook was committed with outputs"),
@@ -243,6 +252,8 @@ def test_template_update_installs_tutorkit_from_its_repository_at_the_recorded_t
     name from the package index), and refuses a `_commit` that is not a release tag."""
     rendered = variants[VARIANTS[0]]
     found = step(rendered, "template-update.yml", "update", "Install tutorkit")
+    canary = step(rendered, "dependency-drift.yml", "refresh", "Install tutorkit")
+    assert canary["run"] == found["run"]  # the canary's lock refresh installs it the same way
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     recorder = bin_dir / "python"
@@ -259,7 +270,7 @@ def test_template_update_installs_tutorkit_from_its_repository_at_the_recorded_t
         if ok:
             assert done.returncode == 0, done.stderr
             args = (tmp_path / "args").read_text().split("\n")[:4]
-            wanted = "tutorkit @ git+https://github.com/tutorkit/tutorkit.git@v0.3.1"
+            wanted = "tutorkit[deps] @ git+https://github.com/tutorkit/tutorkit.git@v0.3.1"
             assert args == ["-m", "pip", "install", wanted]
         else:
             assert done.returncode == 1 and not (tmp_path / "args").exists()
@@ -860,6 +871,47 @@ def test_canary_names_the_releases_that_differ_from_the_pins(variants, tmp_path)
     done = run_step(found, repo, {}, env)
     assert done.returncode == 0, done.stderr
     assert outputs(env)["drift"] == f"- `jinja2`: pinned 0.0.2, newest {version('jinja2')}"
+
+
+@pytest.mark.slow  # uv against the package index
+def test_the_canary_resolves_the_lock_as_of_today(variants, tmp_path):
+    """The step as GitHub runs it, with this checkout's tutorkit on PATH, in a TensorFlow repo
+    (no PyTorch CPU index to reach): requirements.lock then records today's date."""
+    import datetime
+
+    found = step(variants[VARIANTS[0]], "dependency-drift.yml", "refresh", RESOLVE_TODAY)
+    assert found["if"] == "hashFiles('requirements.lock') != ''"
+    repo = shutil.copytree(variants["tensorflow", "3.11"], tmp_path / "repo")
+    done = run_step(found, repo, {})
+    assert done.returncode == 0, done.stdout + done.stderr
+    today = datetime.datetime.now(datetime.UTC).date().isoformat()
+    assert f"#    tutorkit lock --date {today}\n" in (repo / "requirements.lock").read_text()
+
+
+def test_the_canary_starts_the_notebooks_on_its_pull_request_without_a_token(variants, tmp_path):
+    """With GITHUB_TOKEN (no App, no TEMPLATE_UPDATE_TOKEN) the refresh pull request gets no CI
+    of its own: the step sets a pending status on its head and dispatches the notebooks
+    workflow on its branch (the recording `gh` stand-in); with a token it does nothing."""
+    found = step(variants[VARIANTS[0]], "dependency-drift.yml", "refresh", NOTEBOOKS_ON_PR)
+    for operation in ("created", "updated"):
+        assert f"steps.pr.outputs.pull-request-operation == '{operation}'" in found["if"]
+    head = "a" * 40
+    for own_token, calls in (("true", 0), ("false", 2)):
+        gh = GhStandIn(
+            tmp_path / own_token,
+            REPO,
+            workflows=[workflow_entry(1, "notebooks.yml", "active", REPO)],
+        )
+        env = gh.env(actions_env(tmp_path / own_token))
+        step_env = {
+            "OWN_TOKEN": own_token,
+            **{"GH_TOKEN": "ghs_t", "GH_REPO": REPO, "BRANCH": "lock-refresh", "HEAD_SHA": head},
+        }
+        done = run_step(found, tmp_path, step_env, env)
+        assert done.returncode == 0, done.stderr
+        assert len(gh.calls) == calls
+    assert gh.calls[0][:5] == ["api", "--method", "POST", f"repos/{REPO}/statuses/{head}", "-f"]
+    assert gh.calls[1] == ["workflow", "run", "notebooks.yml", "--ref", "lock-refresh"]
 
 
 def test_canary_installs_the_newest_releases_unpinned(variants):

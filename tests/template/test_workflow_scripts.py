@@ -253,7 +253,9 @@ def test_template_update_installs_tutorkit_from_its_repository_at_the_recorded_t
     rendered = variants[VARIANTS[0]]
     found = step(rendered, "template-update.yml", "update", "Install tutorkit")
     canary = step(rendered, "dependency-drift.yml", "refresh", "Install tutorkit")
-    assert canary["run"] == found["run"]  # the canary's lock refresh installs it the same way
+    # The canary's lock refresh installs it the same way, with the `deps` extra (uv).
+    assert canary["run"] == found["run"].replace('"tutorkit @ ', '"tutorkit[deps] @ ')
+    assert '"tutorkit[deps] @ git+https://github.com/tutorkit/tutorkit.git@$tag"' in canary["run"]
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     recorder = bin_dir / "python"
@@ -270,7 +272,7 @@ def test_template_update_installs_tutorkit_from_its_repository_at_the_recorded_t
         if ok:
             assert done.returncode == 0, done.stderr
             args = (tmp_path / "args").read_text().split("\n")[:4]
-            wanted = "tutorkit[deps] @ git+https://github.com/tutorkit/tutorkit.git@v0.3.1"
+            wanted = "tutorkit @ git+https://github.com/tutorkit/tutorkit.git@v0.3.1"
             assert args == ["-m", "pip", "install", wanted]
         else:
             assert done.returncode == 1 and not (tmp_path / "args").exists()

@@ -76,15 +76,29 @@ def files_of(root: Path) -> set[str]:
     return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
 
 
-def pip_requirements(repo: Path) -> str:
-    """requirements.txt as pip reads it here, where PyPI is the only reachable index.
+def pip_requirements(repo: Path, name: str = "requirements.txt") -> str:
+    """requirements.txt (or ``name``) as pip reads it here, where PyPI is the only reachable index.
 
     The generated file sends pip to PyTorch's CPU wheel index (the right default on a
     laptop or on GitHub); this machine reaches only PyPI, which serves the same CPU
     wheel of torch 2.13.0. Nothing else is changed.
     """
-    lines = (repo / "requirements.txt").read_text().splitlines()
+    lines = (repo / name).read_text().splitlines()
     return "\n".join(line for line in lines if line.strip() != PYTORCH_CPU_INDEX) + "\n"
+
+
+def pip_find_links() -> str | None:
+    """pip's configured find-links folder (where this machine keeps torch's CPU wheel), for
+    `tutorkit lock --wheels`: PyTorch's CPU index is unreachable here."""
+    if os.environ.get("PIP_FIND_LINKS"):
+        return os.environ["PIP_FIND_LINKS"].split()[0]
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "config", "get", "global.find-links"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return done.stdout.strip() or None
 
 
 class InstalledRepo:
@@ -138,22 +152,9 @@ def copier_answers(repo: Path) -> dict:
     return yaml.safe_load((repo / ".copier-answers.yml").read_text())
 
 
-def install(repo: Path, env_dir: Path, env: dict | None = None) -> InstalledRepo:
-    """A fresh venv with the repo's pinned requirements (and the repo itself, editable);
-    pip runs with ``env`` (default: this process's environment when it starts)."""
-    venv.EnvBuilder(with_pip=True, clear=True).create(env_dir)
-    requirements = env_dir / "requirements.txt"
-    requirements.write_text(pip_requirements(repo))
+def _pip(env_dir: Path, repo: Path, env: dict | None, *args: str) -> None:
     done = subprocess.run(
-        [
-            str(env_dir / "bin" / "python"),
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "-r",
-            str(requirements),
-        ],
+        [str(env_dir / "bin" / "python"), "-m", "pip", "install", "--quiet", *args],
         cwd=repo,
         capture_output=True,
         text=True,
@@ -161,6 +162,26 @@ def install(repo: Path, env_dir: Path, env: dict | None = None) -> InstalledRepo
         env=env,
     )
     assert done.returncode == 0, f"pip install failed:\n{done.stdout}\n{done.stderr}"
+
+
+def install(repo: Path, env_dir: Path, env: dict | None = None) -> InstalledRepo:
+    """A fresh venv with the repo's dependencies (and the repo itself, editable); pip runs with
+    ``env`` (default: this process's environment when it starts).
+
+    A repo with a requirements.lock installs it as its README and CI do: hash-checked, then the
+    package with --no-deps. One without installs requirements.txt's pins. (PyTorch's CPU index
+    line is dropped either way: ``pip_requirements``.)
+    """
+    venv.EnvBuilder(with_pip=True, clear=True).create(env_dir)
+    if (repo / "requirements.lock").is_file():
+        lock = env_dir / "requirements.lock"
+        lock.write_text(pip_requirements(repo, "requirements.lock"))
+        _pip(env_dir, repo, env, "--require-hashes", "-r", str(lock))
+        _pip(env_dir, repo, env, "--no-deps", "-e", ".")
+    else:
+        requirements = env_dir / "requirements.txt"
+        requirements.write_text(pip_requirements(repo))
+        _pip(env_dir, repo, env, "-r", str(requirements))
     return InstalledRepo(repo, env_dir)
 
 

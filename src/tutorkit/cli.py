@@ -24,6 +24,7 @@ Create, update and check companion repos of ML tutorials, from the tutorkit Copi
   tutorkit check [REPO]    is a repo healthy (answers, notebooks, environments, configs, seeds, CI)
   tutorkit fleet init DEST a fleet repo: a registry of your repos and their dashboard on Pages
   tutorkit deps [REPO]     pin what the notebooks import, as of the repo's last commit
+  tutorkit lock [REPO]     write requirements.lock: every package pinned, hashed, as of a date
 
 REPO is a repo, or a folder whose subfolders are repos (a fleet); it defaults to the current folder.
 Exit status: 0 when all is well, 1 when a repo needs attention, 2 for a usage error.
@@ -208,7 +209,9 @@ def build_parser() -> argparse.ArgumentParser:
             "TK107 demo text left after the "
             "data changed, TK108 badges naming the placeholder owner, TK110 a template source "
             "that Copier or Renovate cannot update from everywhere. "
-            "--run adds TK201: execute the notebooks in smoke mode. Each failure names a fix and "
+            "--run adds TK201: execute the notebooks in smoke mode; --colab DIR adds TK112: what "
+            "the install cell does on the Colab runtime whose package list DIR holds. "
+            "Each failure names a fix and "
             "its docs/checks.md anchor. Exits 1 when a rule fails (a warning alone: 0)."
         ),
     )
@@ -219,6 +222,14 @@ def build_parser() -> argparse.ArgumentParser:
         help=(
             "also run the notebooks: TUTORIAL_PROFILE=smoke python -m pytest --nbmake notebooks "
             "(an adopted repo: its runner, .github/scripts/notebooks.py, as its CI runs it)"
+        ),
+    )
+    check.add_argument(
+        "--colab",
+        metavar="DIR",
+        help=(
+            "also TK112: compare with the Colab runtime in DIR (pip-freeze.txt and os-info.txt, "
+            "as the googlecolab/backend-info repository publishes them)"
         ),
     )
     _json_option(check)
@@ -295,6 +306,30 @@ def build_parser() -> argparse.ArgumentParser:
     deps.add_argument("--date", metavar="YYYY-MM-DD", help="pin as of this date instead")
     deps.add_argument("--write", action="store_true", help="save it as a new requirements.txt")
     _json_option(deps)
+    locker = commands.add_parser(
+        "lock",
+        help="write requirements.lock: every package pinned and hashed, as of a date",
+        description=(
+            "Resolve REPO's requirements.txt (its pins and, through -e .[dev], pyproject.toml's "
+            "dependencies) with uv pip compile --generate-hashes --exclude-newer DATE for Linux "
+            "x86-64 and the repo's Python, and write requirements.lock. DATE is the one the "
+            "lock records (or today for a first lock): the same date gives the same lock."
+        ),
+    )
+    locker.add_argument(
+        "repo", nargs="?", default=".", metavar="REPO", help="the repo (default: .)"
+    )
+    locker.add_argument("--date", metavar="YYYY-MM-DD", help="resolve as of this date instead")
+    locker.add_argument(
+        "--wheels",
+        metavar="DIR",
+        help="take wheels from DIR instead of requirements.txt's extra index (PyTorch's CPU index)",
+    )
+    locker.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; fail when requirements.lock differs from the resolution",
+    )
     return parser
 
 
@@ -453,6 +488,7 @@ def _cmd_check(args) -> int:
     from pathlib import Path
 
     from tutorkit.checks import checkable, notebook_interpreter, run_checks
+    from tutorkit.checks.colab import load_runtime
     from tutorkit.report import print_check_table, print_json, progress
 
     repo = Path(args.repo).resolve()
@@ -464,8 +500,9 @@ def _cmd_check(args) -> int:
             "this executes the repo's code.",
             file=sys.stderr,
         )
+    colab = load_runtime(Path(args.colab).resolve()) if args.colab else None
     with progress("Running the notebooks" if args.run else "Checking", None):
-        results = run_checks(repo, run_notebooks=args.run, python=python)
+        results = run_checks(repo, run_notebooks=args.run, python=python, colab=colab)
     if args.json:
         print_json([r.to_json() for r in results])
     else:
@@ -544,6 +581,20 @@ def _cmd_deps(args) -> int:
     return 0
 
 
+def _cmd_lock(args) -> int:
+    from tutorkit.lock import LOCK, lock
+    from tutorkit.report import progress
+
+    with progress("Locking requirements.txt", None):
+        locked = lock(args.repo, date=args.date, wheels=args.wheels, check=args.check)
+    what = "is up to date" if not locked.changed else "written"
+    print(
+        f"{LOCK} {what}: {locked.packages} packages with their hashes, as the index stood on "
+        f"{locked.date}, for Python {locked.python} on Linux x86-64."
+    )
+    return 0
+
+
 INTERRUPTED = {
     "new": "nothing was created.",
     "adopt": "nothing was changed.",
@@ -552,6 +603,7 @@ INTERRUPTED = {
     "check": "nothing was changed.",
     "fleet": "the clones made so far are complete; nothing else was changed.",
     "deps": "nothing was written.",
+    "lock": "requirements.lock is as it was.",
 }
 COMMANDS = {
     "new": _cmd_new,
@@ -561,6 +613,7 @@ COMMANDS = {
     "check": _cmd_check,
     "fleet": _cmd_fleet,
     "deps": _cmd_deps,
+    "lock": _cmd_lock,
 }
 
 

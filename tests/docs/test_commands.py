@@ -85,6 +85,15 @@ REMERGE = (
 
 # (page, command) -> the test that mirrors it. Keep the reason next to each group.
 MAPPED: dict[tuple[str, str], str] = {
+    # The lock: the install takes minutes (the slow suite installs every repo from its lock), and
+    # `tutorkit lock` needs PyTorch's CPU index, unreachable here (the test takes the same wheel
+    # from pip's find-links folder).
+    ("generated-repo.md", "pip install --require-hashes -r requirements.lock"): EXECUTE,
+    ("generated-repo.md", "pip install --no-deps -e ."): EXECUTE,
+    ("generated-repo.md", "tutorkit lock"): (
+        "tests/template/test_lock.py::"
+        "test_an_authors_dependency_is_added_to_the_lock_as_of_the_recorded_date"
+    ),
     # Installing tutorkit itself: every test runs on that install (.ci/run does it from scratch).
     ("getting-started.md", "pip install -e ./tutorkit"): INSTALLED,
     ("maintaining.md", "pip install -e '.[test]'"): INSTALLED,

@@ -107,11 +107,14 @@ def docs_page_of(url: str) -> str:
 
 
 def test_the_cli_links_each_rule_to_its_anchor():
-    for rule in [*checks.STATIC_RULES, checks.NotebooksRun()]:
+    from tutorkit.checks.colab import ColabInstalls, ColabRuntime
+
+    optional = [checks.NotebooksRun(), ColabInstalls(ColabRuntime("3.12.0", {}))]
+    for rule in [*checks.STATIC_RULES, *optional]:
         page, _, anchor = rule.url.partition("#")
         assert anchor == rule.id.lower(), rule.url
         assert docs_page_of(page) == "checks.md", rule.url
-    assert rule_ids() == {r.id for r in [*checks.STATIC_RULES, checks.NotebooksRun()]}
+    assert rule_ids() == {r.id for r in [*checks.STATIC_RULES, *optional]}
 
 
 def subcommands(
@@ -129,7 +132,7 @@ def test_cli_reference_shows_every_subcommand_and_option(site):
     built = html.unescape(re.sub(r"<[^>]+>", "", page_html(site, "reference/cli")))
     assert "tutorkit-cli-reference" not in built, "the marker was not replaced"
     commands = subcommands()
-    assert set(commands) == {"new", "adopt", "update", "status", "check", "fleet", "deps"}
+    assert set(commands) == {"new", "adopt", "update", "status", "check", "fleet", "deps", "lock"}
     nested = subcommands(commands["fleet"])
     assert set(nested) == {"init", "clone", "rollout"}
     commands |= {f"fleet {action}": parser for action, parser in nested.items()}

@@ -15,7 +15,17 @@ from pathlib import Path
 import jinja2
 import nbformat
 import pytest
-from support import CHECKOUT, FRAMEWORKS, PYTHON_VERSIONS, copier_answers, git, tool
+from support import (
+    CHECKOUT,
+    FRAMEWORKS,
+    PYTHON_VERSIONS,
+    copier_answers,
+    git,
+    pip_find_links,
+    tool,
+)
+
+from tutorkit.cli import main
 
 DEMO = "TUTORIAL-DEMO"
 # Facts of the demo's data that tests meant for any data set must not assume.
@@ -222,6 +232,12 @@ DRIFTS = {
         "environment.yml installs ['pandas'] from conda: add them to [project] dependencies",
     ),
     "python": ("runtime.txt", "python-3.11", "python-3.12", "runtime.txt"),
+    "lock behind": (
+        "pyproject.toml",
+        "dependencies = [\n",
+        'dependencies = [\n  "pandas==2.2.3",\n',
+        "pandas is pinned at 2.2.3, and requirements.lock has None: run `tutorkit lock`",
+    ),
 }
 
 
@@ -231,10 +247,15 @@ def fresh(variants, tmp_path) -> Path:
     return shutil.copytree(variants["pytorch", "3.11"], tmp_path / "repo")
 
 
-@pytest.mark.slow  # runs the generated repo's own tests
+@pytest.mark.slow  # runs the generated repo's own tests, and uv against the package index
 def test_generated_dependency_tests_pass_and_take_a_pinned_pyproject_dependency(fresh):
+    """The author's way (AUTHORING.md): the dependency in pyproject.toml, then `tutorkit lock`
+    (torch's CPU wheel from pip's find-links folder: PyTorch's index is unreachable here)."""
     assert run_dependency_tests(fresh).returncode == 0
     edit(fresh / "pyproject.toml", "dependencies = [\n", 'dependencies = [\n  "pandas==2.2.3",\n')
+    assert "run `tutorkit lock`" in run_dependency_tests(fresh).stdout
+    wheels = ["--wheels", pip_find_links()] if pip_find_links() else []
+    assert main(["lock", str(fresh), *wheels]) == 0
     done = run_dependency_tests(fresh)
     assert done.returncode == 0, done.stdout
 

@@ -46,7 +46,7 @@ JINJA_LEFTOVER = re.compile(r"(?<!\$)\{\{[-\s]|\{%[-\s]|[-\s]%\}|\{#[-\s]|[-\s]#
 
 
 def expected_files(
-    package: str, task: str = "image-classification", tracking: str = "none"
+    package: str, task: str = "image-classification", tracking: str = "none", python="3.11"
 ) -> set[str]:
     modules = ("__init__", "config", "data", "engine", "metrics", "model", "plots", "runs", "train")
     tests = ("conftest", "test_config", "test_data", "test_dependencies", "test_model")
@@ -65,7 +65,9 @@ def expected_files(
         ".github/workflows/dependency-drift.yml",
         ".github/workflows/notebooks.yml",
         ".github/workflows/template-update.yml",
+        ".github/requirements-tools.lock",
         ".github/scripts/job_report.py",
+        ".github/scripts/lock_check.py",
         ".github/scripts/template_update.py",
         ".github/scripts/tracking_issue.py",
         "LICENSE",
@@ -73,6 +75,7 @@ def expected_files(
         "environment.yml",
         "pyproject.toml",
         "requirements.txt",
+        *(["requirements.lock"] if python == "3.11" else []),  # the template's locks: 3.11
         "configs/default.yaml",
         "configs/smoke.yaml",
         "notebooks/01-quickstart.ipynb",
@@ -175,7 +178,7 @@ def test_every_variant_renders_exact_valid_files(
         article_url=article,
     )
     answers = copier_answers(repo)
-    assert files_of(repo) == expected_files(answers["package_name"])
+    assert files_of(repo) == expected_files(answers["package_name"], python=python)
     check_valid_files(repo)
     check_no_jinja_left(repo)
     check_dependency_files_agree(repo)
@@ -189,6 +192,7 @@ INFRASTRUCTURE_FILES = {
     ".pre-commit-config.yaml",
     ".github/workflows/notebooks.yml",
     ".github/workflows/template-update.yml",
+    ".github/requirements-tools.lock",  # the hygiene job's pre-commit, hashed
     ".github/scripts/job_report.py",
     ".github/scripts/notebooks.py",  # the notebook runner that reads notebooks.toml
     ".github/scripts/template_update.py",

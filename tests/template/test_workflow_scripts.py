@@ -10,7 +10,7 @@ pre-commit are the real ones.
 
 EXERCISED_BY names the test of each `run:` step; a step no test covers fails
 `test_every_run_step_is_exercised`. The steps that need what this machine lacks (conda, or
-installs from the network) are checked, not run: `pip install -r requirements.txt` (the slow
+installs from the network) are checked, not run: the install of requirements.lock (the slow
 tests install every generated repo from it), `conda list`, the pinned Copier and pre-commit
 installs (the pins equal the releases these tests run) and the canary's install of the newest
 releases (checked against the repo's own files).
@@ -50,6 +50,8 @@ BIN = str(Path(sys.executable).parent)
 NEWEST = "Install this package and the test tools, newest releases, nothing pinned"
 NAME_FAILING = "Name the failing tests and notebooks"
 RUN_TESTS = "Run the tests and execute every notebook"
+RESOLVE_TODAY = "Resolve the lock as of today"
+NOTEBOOKS_ON_PR = "Run the notebooks on the pull request"
 TRACK = "Open, update or close the tracking issue"
 INSTALLED_SUITE = (
     "tests/template/test_execute.py::test_generated_repo_test_suite_passes_including_its_notebooks"
@@ -63,14 +65,25 @@ EXERCISED_BY = {
     ],
     "test_template_update_installs_tutorkit_from_its_repository_at_the_recorded_tag": [
         ("template-update.yml", "update", "Install tutorkit"),
+        ("dependency-drift.yml", "refresh", "Install tutorkit"),
+    ],
+    "test_the_canary_resolves_the_lock_as_of_today": [
+        ("dependency-drift.yml", "refresh", "Resolve the lock as of today"),
+    ],
+    "test_the_canary_starts_the_notebooks_on_its_pull_request_without_a_token": [
+        ("dependency-drift.yml", "refresh", "Run the notebooks on the pull request"),
     ],
     "test_hygiene_fails_on_a_notebook_with_outputs": [
         ("notebooks.yml", "hygiene", "Fail when a notebook was committed with outputs"),
     ],
-    # `pip install -r requirements.txt`: the slow tests install every generated repo so
-    # (tests/support.py, install()), then run its suite.
+    # `pip install --require-hashes -r requirements.lock`, then the package with --no-deps: the
+    # slow tests install every generated repo so (tests/support.py, install()), then run its
+    # suite.
     INSTALLED_SUITE: [
-        ("notebooks.yml", "pip", "Install the pinned requirements"),
+        ("notebooks.yml", "pip", "Install the lock (hash-checked), then this tutorial's package"),
+    ],
+    "test_the_lock_step_fails_naming_each_package_that_differs": [
+        ("notebooks.yml", "pip", "Fail when the environment is not the lock"),
     ],
     # `conda list` (conda cannot solve here: no channels).
     "tests/template/test_workflows.py::test_notebooks_workflow_runs_everything_everywhere": [
@@ -226,7 +239,9 @@ def test_tool_pins_match_the_tested_tools(variants):
 
     rendered = variants[VARIANTS[0]]
     found = step(rendered, "notebooks.yml", "hygiene", "Install pre-commit")
-    assert found["run"] == f'python -m pip install "pre-commit=={version("pre-commit")}"'
+    tools = ".github/requirements-tools.lock"
+    assert found["run"] == f"python -m pip install --require-hashes -r {tools}"
+    assert f"\npre-commit=={version('pre-commit')} \\\n" in (rendered / tools).read_text()
 
 
 def test_template_update_installs_tutorkit_from_its_repository_at_the_recorded_tag(
@@ -237,6 +252,10 @@ def test_template_update_installs_tutorkit_from_its_repository_at_the_recorded_t
     name from the package index), and refuses a `_commit` that is not a release tag."""
     rendered = variants[VARIANTS[0]]
     found = step(rendered, "template-update.yml", "update", "Install tutorkit")
+    canary = step(rendered, "dependency-drift.yml", "refresh", "Install tutorkit")
+    # The canary's lock refresh installs it the same way, with the `deps` extra (uv).
+    assert canary["run"] == found["run"].replace('"tutorkit @ ', '"tutorkit[deps] @ ')
+    assert '"tutorkit[deps] @ git+https://github.com/tutorkit/tutorkit.git@$tag"' in canary["run"]
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     recorder = bin_dir / "python"
@@ -692,7 +711,7 @@ def test_canary_failures_go_to_their_own_issue(repo, tmp_path):
     assert canary_issue["labels"] == ["dependency-drift"]
     assert run_url(7) in canary_issue["body"]
     assert "- `latest`:\n  - `notebooks/01-quickstart.ipynb`\n" in canary_issue["body"]
-    assert f"differ from the pins in requirements.txt:\n\n{drift}\n" in canary_issue["body"]
+    assert f"differ from the pins (requirements.lock):\n\n{drift}\n" in canary_issue["body"]
     calls = canary(json.dumps({"latest": {"result": "success", "outputs": {}}}))
     assert calls[1][:3] == ["issue", "close", "2"]
     assert [i["state"] for i in gh.state["issues"]] == ["open", "closed"]
@@ -746,6 +765,20 @@ def test_keep_alive_failure_fails_its_job_not_the_badge(repo, tmp_path):
 
 
 # --- test jobs: failing tests and notebooks named; the canary's drift ---
+
+
+def test_the_lock_step_fails_naming_each_package_that_differs(variants):
+    """The step as GitHub runs it, in this test's own environment: deliberately not the lock
+    (no torch, and tutorkit's own tools). The passing case: tests/template/test_lock.py, in the
+    environment installed from the lock."""
+    rendered = variants["pytorch", "3.11"]
+    found = step(rendered, "notebooks.yml", "pip", "Fail when the environment is not the lock")
+    assert found["if"] == "hashFiles('requirements.lock') != ''"
+    done = run_step(found, rendered, {})
+    assert done.returncode == 1
+    assert "torch: the lock pins 2.13.0+cpu, and it is not installed" in done.stdout
+    assert "copier: " in done.stdout and "the lock does not name it" in done.stdout
+    assert "install it with `pip install --require-hashes -r requirements.lock`" in done.stdout
 
 
 @pytest.mark.slow  # executes notebooks
@@ -810,11 +843,11 @@ def test_failing_tests_and_notebooks_are_named(variants, tmp_path):
 
 
 def test_canary_names_the_releases_that_differ_from_the_pins(variants, tmp_path):
-    """After installing the newest releases, the canary lists each pin that differs."""
+    """After installing the newest releases, the canary lists each pin of requirements.lock
+    that differs (a transitive dependency too); a repo without a lock: requirements.txt's."""
     from importlib.metadata import version
 
     found = step(variants[VARIANTS[0]], "dependency-drift.yml", "latest", "Compare with the pins")
-    assert found["run"] == "python .github/scripts/job_report.py drift requirements.txt"
     repo = tmp_path / "repo"
     (repo / ".github").mkdir(parents=True)
     shutil.copytree(variants[VARIANTS[0]] / ".github" / "scripts", repo / ".github" / "scripts")
@@ -830,6 +863,57 @@ def test_canary_names_the_releases_that_differ_from_the_pins(variants, tmp_path)
     done = run_step(found, repo, {}, env)
     assert done.returncode == 0, done.stderr
     assert outputs(env)["drift"] == f"- `pytest`: pinned 0.0.1, newest {version('pytest')}"
+    hashes = f" \\\n    --hash=sha256:{'0' * 64}\n"
+    (repo / "requirements.lock").write_text(
+        "--extra-index-url https://download.pytorch.org/whl/cpu\n"
+        "# tutorkit lock --date 2026-12-06\n"
+        f"jinja2==0.0.2{hashes}nbformat=={version('nbformat')}{hashes}"
+    )
+    env = actions_env(tmp_path / "with-lock")
+    done = run_step(found, repo, {}, env)
+    assert done.returncode == 0, done.stderr
+    assert outputs(env)["drift"] == f"- `jinja2`: pinned 0.0.2, newest {version('jinja2')}"
+
+
+@pytest.mark.slow  # uv against the package index
+def test_the_canary_resolves_the_lock_as_of_today(variants, tmp_path):
+    """The step as GitHub runs it, with this checkout's tutorkit on PATH, in a TensorFlow repo
+    (no PyTorch CPU index to reach): requirements.lock then records today's date."""
+    import datetime
+
+    found = step(variants[VARIANTS[0]], "dependency-drift.yml", "refresh", RESOLVE_TODAY)
+    assert found["if"] == "hashFiles('requirements.lock') != ''"
+    repo = shutil.copytree(variants["tensorflow", "3.11"], tmp_path / "repo")
+    done = run_step(found, repo, {})
+    assert done.returncode == 0, done.stdout + done.stderr
+    today = datetime.datetime.now(datetime.UTC).date().isoformat()
+    assert f"#    tutorkit lock --date {today}\n" in (repo / "requirements.lock").read_text()
+
+
+def test_the_canary_starts_the_notebooks_on_its_pull_request_without_a_token(variants, tmp_path):
+    """With GITHUB_TOKEN (no App, no TEMPLATE_UPDATE_TOKEN) the refresh pull request gets no CI
+    of its own: the step sets a pending status on its head and dispatches the notebooks
+    workflow on its branch (the recording `gh` stand-in); with a token it does nothing."""
+    found = step(variants[VARIANTS[0]], "dependency-drift.yml", "refresh", NOTEBOOKS_ON_PR)
+    for operation in ("created", "updated"):
+        assert f"steps.pr.outputs.pull-request-operation == '{operation}'" in found["if"]
+    head = "a" * 40
+    for own_token, calls in (("true", 0), ("false", 2)):
+        gh = GhStandIn(
+            tmp_path / own_token,
+            REPO,
+            workflows=[workflow_entry(1, "notebooks.yml", "active", REPO)],
+        )
+        env = gh.env(actions_env(tmp_path / own_token))
+        step_env = {
+            "OWN_TOKEN": own_token,
+            **{"GH_TOKEN": "ghs_t", "GH_REPO": REPO, "BRANCH": "lock-refresh", "HEAD_SHA": head},
+        }
+        done = run_step(found, tmp_path, step_env, env)
+        assert done.returncode == 0, done.stderr
+        assert len(gh.calls) == calls
+    assert gh.calls[0][:5] == ["api", "--method", "POST", f"repos/{REPO}/statuses/{head}", "-f"]
+    assert gh.calls[1] == ["workflow", "run", "notebooks.yml", "--ref", "lock-refresh"]
 
 
 def test_canary_installs_the_newest_releases_unpinned(variants):

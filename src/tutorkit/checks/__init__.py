@@ -8,7 +8,8 @@ bomb) is a problem of the rule that reads it, never a traceback.
 
 Modules: ``facts`` (what the rules read), ``rule`` (the base class), ``template_source``
 (TK101, TK110), ``files`` (TK102, TK104-TK109), ``dependencies`` (TK103, TK111), ``conflicts``
-(TK120), ``run`` (TK201 and the Python it runs).
+(TK120), ``colab`` (TK112, with a Colab runtime's package list), ``run`` (TK201 and the
+Python it runs).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from tutorkit.checks.colab import ColabInstalls, ColabRuntime
 from tutorkit.checks.conflicts import NoUpdateConflicts
 from tutorkit.checks.dependencies import DependenciesAgree, RequirementsPinned
 from tutorkit.checks.facts import Facts, Skip
@@ -127,13 +129,18 @@ def _apply(rule: Rule, facts: Facts) -> CheckResult:
 
 
 def run_checks(
-    repo: Path, run_notebooks: bool = False, python: Interpreter | None = None
+    repo: Path,
+    run_notebooks: bool = False,
+    python: Interpreter | None = None,
+    colab: ColabRuntime | None = None,
 ) -> list[CheckResult]:
     """Apply every rule that fits the repo's layout to ``repo`` (and run its notebooks when
-    asked, with ``python`` or the environment ``notebook_interpreter`` finds)."""
+    asked, with ``python`` or the environment ``notebook_interpreter`` finds; and TK112 against
+    the ``colab`` runtime when given)."""
     checkable(repo)
     if run_notebooks and python is None:
         python = notebook_interpreter(repo)
     facts = Facts(repo)
-    rules = STATIC_RULES + ([NotebooksRun(python)] if run_notebooks else [])
+    rules = STATIC_RULES + ([ColabInstalls(colab)] if colab else [])
+    rules += [NotebooksRun(python)] if run_notebooks else []
     return [_apply(rule, facts) for rule in rules if rule.applies(facts.layout)]

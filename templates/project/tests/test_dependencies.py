@@ -8,6 +8,7 @@ import re
 import tomllib
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -90,3 +91,29 @@ def test_python_version_agrees():
     assert not runtime.exists() or runtime.read_text().strip() == f"python-{version}", (
         f"runtime.txt names another Python than environment.yml: make it python-{version}."
     )
+
+
+def locked_versions(lock: Path) -> dict[str, str]:
+    """Name -> version (without a local label such as +cpu) of each package the lock pins."""
+    lines = [line for line in lock.read_text(encoding="utf-8").splitlines() if line[:1].isalnum()]
+    return {name: pin.split("+")[0] for name, pin in map(name_and_pin, lines)}
+
+
+def exact_pins() -> list[tuple[str, str | None]]:
+    """(name, pin) of requirements.txt and pyproject.toml, but lines with a platform marker."""
+    lines = requirement_lines() + project()["dependencies"]
+    return [name_and_pin(line) for line in lines if line and line[0] != "-" and ";" not in line]
+
+
+def test_the_lock_pins_what_requirements_and_pyproject_pin():
+    """requirements.lock (every package, hashed) is the resolution of the pins: a pin changed or
+    added without `tutorkit lock` leaves the lock behind."""
+    lock = ROOT / "requirements.lock"
+    if not lock.exists():
+        pytest.skip("no requirements.lock yet: `tutorkit lock` writes it (AUTHORING.md)")
+    locked = locked_versions(lock)
+    for name, pin in exact_pins():
+        assert pin is None or locked.get(name) == pin, (
+            f"{name} is pinned at {pin}, and requirements.lock has {locked.get(name)}: "
+            "run `tutorkit lock` and commit requirements.lock."
+        )

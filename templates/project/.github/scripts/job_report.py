@@ -3,9 +3,9 @@
 python .github/scripts/job_report.py failed JUNIT_XML
     `failed`: the failing tests and notebooks, one a line, from pytest's JUnit report
     (written with `-o junit_family=xunit1 --junitxml=JUNIT_XML`, which names each file).
-python .github/scripts/job_report.py drift requirements.txt
-    `drift`: every `name==version` pin whose installed release differs (the
-    dependency-drift canary installs the newest releases, then compares).
+python .github/scripts/job_report.py drift requirements.lock
+    `drift`: every `name==version` pin (of a lock or a requirements file) whose installed
+    release differs (the dependency-drift canary installs the newest releases, then compares).
 """
 
 from __future__ import annotations

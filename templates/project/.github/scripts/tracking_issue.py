@@ -54,7 +54,7 @@ def report(needs: dict, what: str, run_url: str) -> str:
     drift = [(job.get("outputs") or {}).get("drift", "").strip() for job in needs.values()]
     drift = [text for text in drift if text]
     if drift:
-        lines += ["", "Installed releases that differ from the pins in requirements.txt:", ""]
+        lines += ["", "Installed releases that differ from the pins (requirements.lock):", ""]
         lines += drift
     return "\n".join(lines) + "\n"
 

@@ -1,0 +1,97 @@
+"""Write the template's shipped locks (templates/locks/), one per dependency set, as of a date.
+
+A template renders offline, so it cannot resolve a lock when a repo is created: it ships the lock
+of each dependency set it can produce (framework x task x tracking, Python 3.11), computed here
+when the template is released. Each is exactly what `tutorkit lock --date DATE` gives in a repo
+rendered with those answers (tests/template/test_lock.py checks it, resolving again as of the
+recorded date). Run it when a pin in templates/dependencies.jinja changes:
+
+    python scripts/lock_template.py --date YYYY-MM-DD [--wheels DIR]
+
+--wheels DIR: take torch's CPU wheel from DIR (pip's find-links folder on a machine that cannot
+reach PyTorch's CPU index); the lock is the same, the hashes being the files'.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import copier
+
+from tutorkit.lock import lock, lock_tools
+
+CHECKOUT = Path(__file__).resolve().parents[1]
+LOCKS = CHECKOUT / "templates" / "locks"
+# What the generated workflows install besides the tutorial (the hygiene job's pre-commit), as
+# templates/dependencies.jinja pins it; rendered as .github/requirements-tools.lock.
+TOOLS = "tools.txt"
+TOOL_PIN = re.compile(r'\("(pre-commit)", "([^"]+)", ""\)')
+# The dependency sets the template can render (tensorflow has no text-classification member).
+SETS = [
+    {"framework": "pytorch", "task": "image-classification", "tracking": "none"},
+    {"framework": "pytorch", "task": "image-classification", "tracking": "mlflow"},
+    {"framework": "pytorch", "task": "text-classification", "tracking": "none"},
+    {"framework": "pytorch", "task": "text-classification", "tracking": "mlflow"},
+    {"framework": "tensorflow", "task": "image-classification", "tracking": "none"},
+    {"framework": "tensorflow", "task": "image-classification", "tracking": "mlflow"},
+]
+
+
+def tools() -> str:
+    """The tools' pins, as templates/dependencies.jinja's dev list has them."""
+    text = (CHECKOUT / "templates" / "dependencies.jinja").read_text(encoding="utf-8")
+    return "".join(f"{name}=={pin}\n" for name, pin in TOOL_PIN.findall(text))
+
+
+def lock_name(answers: dict) -> str:
+    return f"{answers['framework']}-{answers['task']}-{answers['tracking']}.txt"
+
+
+def template_copy(dest: Path) -> Path:
+    """This checkout's template as a git repo (Copier renders a template's committed state)."""
+    dest.mkdir()
+    shutil.copy2(CHECKOUT / "copier.yml", dest / "copier.yml")
+    shutil.copytree(CHECKOUT / "templates", dest / "templates")
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "template"]):
+        subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=dest, check=True
+        )
+    return dest
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--date", required=True, metavar="YYYY-MM-DD")
+    parser.add_argument("--wheels", metavar="DIR")
+    args = parser.parse_args(argv)
+    for name in [*map(lock_name, SETS), TOOLS]:  # the template includes them: a new one
+        (LOCKS / name).touch()  # starts from an empty file
+    with tempfile.TemporaryDirectory() as scratch:
+        template = template_copy(Path(scratch) / "template")
+        for answers in SETS:
+            repo = Path(scratch) / lock_name(answers).removesuffix(".txt")
+            copier.run_copy(
+                str(template),
+                repo,
+                data={**answers, "python_version": "3.11"},
+                defaults=True,
+                quiet=True,
+                vcs_ref="HEAD",
+            )
+            (repo / "requirements.lock").unlink(missing_ok=True)
+            locked = lock(str(repo), date=args.date, wheels=args.wheels)
+            (LOCKS / lock_name(answers)).write_text(locked.text, encoding="utf-8")
+            print(f"{lock_name(answers)}: {locked.packages} packages", file=sys.stderr)
+    command = f"python scripts/lock_template.py --date {args.date}"
+    (LOCKS / TOOLS).write_text(lock_tools(tools(), args.date, command), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

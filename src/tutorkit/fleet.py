@@ -11,19 +11,27 @@ separate processes. The workers:
   milliseconds of landing, which finish first (``deferred_signals``).
 
 ``run`` returns every job's result; an interrupted run raises ``Interrupted`` carrying the results
-it has, so the caller can say which repos were updated and which were not.
+it has, so the caller can say which repos were updated and which were not. ``threads`` does the
+same for network round trips, in threads.
+
+Between processes: every lock is an ``flock`` on a file (``file_lock``), which the kernel
+releases when its holder dies, however it dies; scratch folders are named ``<prefix><pid>-…``,
+so a later run removes those of processes that no longer run (``sweep_stale``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import queue
+import shutil
 import signal
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 PR_SET_PDEATHSIG = 1
@@ -290,3 +298,36 @@ def flush_streams() -> None:
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):
             stream.flush()
+
+
+@contextlib.contextmanager
+def file_lock(path: Path, wait: bool = True) -> Iterator[None]:
+    """An exclusive lock on ``path`` (created if needed) for the ``with`` block; without
+    ``wait``, ``BlockingIOError`` at once when another process holds it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sweep_stale(folder: Path, prefix: str) -> None:
+    """Remove ``prefix<pid>-…`` folders left by processes that no longer run (a kill -9)."""
+    if not folder.is_dir():
+        return
+    for path in folder.glob(f"{prefix}*"):
+        pid = path.name[len(prefix) :].split("-", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
+            shutil.rmtree(path, ignore_errors=True)

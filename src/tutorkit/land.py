@@ -39,9 +39,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tutorkit.errors import TutorkitError
-from tutorkit.fleet import deferred_signals
+from tutorkit.fleet import deferred_signals, file_lock, sweep_stale
 from tutorkit.git import IDENTITY, clean_environment, git, git_dir, hash_object, run_git
-from tutorkit.locks import file_lock, sweep_stale
 from tutorkit.untrusted import printable
 
 TXN = "txn"

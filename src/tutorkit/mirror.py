@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import TypeVar
 
 from tutorkit.errors import TutorkitError, UsageError
+from tutorkit.fleet import file_lock, sweep_stale, threads
 from tutorkit.git import reason, run_git
-from tutorkit.locks import file_lock, sweep_stale
 from tutorkit.template import TEMPLATE_URL_ENV, template_url
 
 CACHE_ENV = "TUTORKIT_CACHE_DIR"
@@ -109,7 +109,6 @@ def remote_tags(url: str) -> list[str]:
 def per_template(urls: set[str], work: Callable[[str], T]) -> dict[str, T | TutorkitError]:
     """``work(url)`` for every template URL, several at a time (network round trips); a
     TutorkitError it raises is kept as that URL's value."""
-    from tutorkit.fleet import threads
 
     def result_or_error(url: str) -> T | TutorkitError:
         try:

@@ -373,6 +373,7 @@ def test_repos_and_reports_github_cannot_give_are_rows_that_say_why(
     page.close()
 
 
+@pytest.mark.slow  # two fresh interpreters that each start a browser check
 def test_the_browser_check_fails_under_ci_when_chromium_is_missing(tmp_path):
     """CI=true: no Chromium is a failure (.ci/run installs it); elsewhere the tests skip."""
     import subprocess

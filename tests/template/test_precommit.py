@@ -234,10 +234,15 @@ def test_a_really_executed_notebook_strips_back_to_the_shipped_file(installed):
 @pytest.mark.parametrize(
     ("framework", "task", "tracking"),
     [
-        ("pytorch", "text-classification", "none"),
-        ("pytorch", "text-classification", "mlflow"),
-        ("pytorch", "image-classification", "mlflow"),
-        ("tensorflow", "image-classification", "mlflow"),
+        ("pytorch", "text-classification", "mlflow"),  # the fast suite keeps this one
+        *(
+            pytest.param(*answers, marks=pytest.mark.slow)
+            for answers in (
+                ("pytorch", "text-classification", "none"),
+                ("pytorch", "image-classification", "mlflow"),
+                ("tensorflow", "image-classification", "mlflow"),
+            )
+        ),
     ],
 )
 def test_task_and_tracking_renders_pass_ruff_and_nbstripout(

@@ -57,8 +57,10 @@ def first_heading(text: str) -> str:
     return next(line for line in text.splitlines() if line.startswith("# "))
 
 
-def tk_subprocess(*args: str, env: dict | None = None, cwd: Path | None = None):
-    """Run the CLI as a user would (a fresh interpreter)."""
+def tk_subprocess(
+    *args: str, env: dict | None = None, cwd: Path | None = None, timeout: float | None = None
+):
+    """Run the CLI as a user would (a fresh interpreter); ``timeout``: a run past it is a hang."""
     return subprocess.run(
         [sys.executable, "-m", "tutorkit", *map(str, args)],
         capture_output=True,
@@ -66,6 +68,7 @@ def tk_subprocess(*args: str, env: dict | None = None, cwd: Path | None = None):
         check=False,
         cwd=cwd,
         env={**os.environ, **(env or {})},
+        timeout=timeout,
     )
 
 

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from cli_support import NEW, NOTEBOOK, OLD, commit_all
+from cli_support import NEW, NOTEBOOK, OLD, commit_all, tk_subprocess
 from support import git
 
 SECRET = "s3cr3t-canary-8d1f0c"
@@ -42,17 +42,9 @@ TOKEN = "ghp_" + "Z" * 36  # looks like a GitHub token: must never be printed
 BOUND = 120  # seconds: a run past this is a hang
 
 
-def tutorkit(*args, env: dict | None = None, cwd: Path | None = None, timeout: float = BOUND):
+def tutorkit(*args, env: dict | None = None, timeout: float = BOUND):
     """The CLI as a user runs it (a fresh interpreter), bounded in time."""
-    return subprocess.run(
-        [sys.executable, "-m", "tutorkit", *map(str, args)],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=cwd,
-        env={**os.environ, **(env or {})},
-        timeout=timeout,
-    )
+    return tk_subprocess(*args, env=env, timeout=timeout)
 
 
 def everything(root: Path) -> dict[str, str]:

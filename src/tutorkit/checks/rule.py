@@ -3,13 +3,15 @@ as written on that layout, and ``problems`` (what is wrong; nothing when it pass
 
 from __future__ import annotations
 
+import abc
+
 from tutorkit.checks.facts import LAYOUTS, Facts
 from tutorkit.template import docs_url
 
 DOCS_URL = docs_url("checks/")  # docs/checks.md on the published site ($TUTORKIT_DOCS_URL)
 
 
-class Rule:
+class Rule(abc.ABC):
     id = ""
     fix = ""
     severity = "fail"  # a rule whose problems should not fail the check says "warn"
@@ -32,5 +34,6 @@ class Rule:
         """The fix to show for ``problems`` on ``layout``."""
         return self.fixes.get(layout, self.fix)
 
+    @abc.abstractmethod
     def problems(self, facts: Facts) -> list[str]:
-        raise NotImplementedError
+        """What is wrong in the repo these ``facts`` describe (nothing: the rule passes)."""

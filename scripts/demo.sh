@@ -18,20 +18,28 @@ echo "==> tutorkit new $dest --defaults"
 
 cd "$dest"
 package="$(sed -n 's/^package_name: //p' .copier-answers.yml)"
-echo "==> installing $dest (pip install -r requirements.txt)"
+# As the repo's README says: the hashed lock (every package, as of its date), then the package.
+locked=requirements.lock
+[ -f "$locked" ] || locked=requirements.txt
+echo "==> installing $dest (pip install -r $locked)"
 python3 -m venv .venv
-# requirements.txt sends pip to PyTorch's CPU wheel index besides PyPI (no multi-GB CUDA build).
-# On a machine that reaches only its package registry, pip would retry that index five times
-# per package: look it up once, and if it is out of reach install from the registry alone.
-requirements=requirements.txt
+# The pins send pip to PyTorch's CPU wheel index besides PyPI (no multi-GB CUDA build). On a
+# machine that reaches only its package registry, pip would retry that index five times per
+# package: look it up once, and if it is out of reach install from the registry alone.
+requirements="$locked"
 cpu_index="--extra-index-url https://download.pytorch.org/whl/cpu"
-if grep -qx -- "$cpu_index" requirements.txt &&
+if grep -qx -- "$cpu_index" "$locked" &&
   ! python3 -c "import socket; socket.getaddrinfo('download.pytorch.org', 443)" 2>/dev/null; then
   echo "    PyTorch's CPU wheel index is out of reach here: installing from the package registry alone"
-  grep -vx -- "$cpu_index" requirements.txt > .venv/requirements.txt
-  requirements=.venv/requirements.txt
+  grep -vx -- "$cpu_index" "$locked" > ".venv/$locked"
+  requirements=".venv/$locked"
 fi
-.venv/bin/pip install --quiet -r "$requirements"
+if [ "$locked" = requirements.lock ]; then
+  .venv/bin/pip install --quiet --require-hashes -r "$requirements"
+  .venv/bin/pip install --quiet --no-deps -e .
+else
+  .venv/bin/pip install --quiet -r "$requirements"
+fi
 
 echo "==> smoke suite: pytest (unit tests + every notebook, smoke profile)"
 .venv/bin/python -m pytest -q -p no:cacheprovider

@@ -79,20 +79,21 @@ def git(repo: Path, *args: str, check: bool = True, **kwargs) -> str:
     return proc.stdout
 
 
+def as_committer(repo: Path, *args: str) -> str:
+    """``git ARGS`` in ``repo`` for a command that records an author (commit, commit-tree): as
+    tutorkit when git has no user.name/user.email configured. Its standard output."""
+    proc = run_git(["-C", str(repo), *args])
+    if proc.returncode != 0:
+        proc = run_git(["-C", str(repo), *IDENTITY, *args])
+    if proc.returncode != 0:
+        raise TutorkitError(f"git {args[0]} failed in {repo}: {reason(proc)}")
+    return proc.stdout
+
+
 def commit_everything(repo: Path, message: str) -> None:
-    """Stage every change in ``repo`` and commit it (as tutorkit when git has no identity)."""
+    """Stage every change in ``repo`` and commit it."""
     git(repo, "add", "--all")
-    commit = ("commit", "--quiet", "--no-verify", "-m", message)
-    if run_git(["-C", str(repo), *commit]).returncode != 0:
-        git(repo, *IDENTITY, *commit)  # no user.name/user.email configured
-
-
-def uncommitted(repo: Path) -> list[str]:
-    """Every path ``git status`` reports in ``repo``, untracked files included (no locks taken)."""
-    status = git(
-        repo, "--no-optional-locks", "status", "--porcelain", "-z", "--untracked-files=all"
-    )
-    return [entry[3:] for entry in status.split("\0") if len(entry) > 3]
+    as_committer(repo, "commit", "--quiet", "--no-verify", "-m", message)
 
 
 def is_git_root(repo: Path) -> bool:

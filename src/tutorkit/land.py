@@ -40,7 +40,7 @@ from pathlib import Path
 
 from tutorkit.errors import TutorkitError
 from tutorkit.fleet import deferred_signals, file_lock, sweep_stale
-from tutorkit.git import IDENTITY, clean_environment, git, git_dir, hash_object, run_git
+from tutorkit.git import as_committer, clean_environment, git, git_dir, hash_object
 from tutorkit.untrusted import printable
 
 TXN = "txn"
@@ -416,13 +416,7 @@ def commit_of(repo: Path, work: Path, writes: list[Write], message: str) -> str:
         git(repo, "update-index", "--index-info", input=lines, env=env)
     tree = git(repo, "write-tree", env=env).strip()
     head = git(repo, "rev-parse", "--verify", "HEAD").strip()
-    args = ["-C", str(repo), "commit-tree", tree, "-p", head, "-m", message]
-    proc = run_git(args)
-    if proc.returncode != 0:  # no user.name/user.email configured
-        proc = run_git([*IDENTITY, *args])
-    if proc.returncode != 0:
-        raise TutorkitError(f"git commit-tree failed in {repo}: {proc.stderr.strip()}")
-    return proc.stdout.strip()
+    return as_committer(repo, "commit-tree", tree, "-p", head, "-m", message).strip()
 
 
 def _remove_empty_folders(repo: Path, removed: list[str]) -> None:

@@ -153,3 +153,25 @@ def test_the_readmes_owner_fix_leaves_no_placeholder_and_keeps_the_version(make_
     assert (repo / "AUTHORING.md").read_text().count("your-github-name") == 1
     answers = yaml.safe_load((repo / ".copier-answers.yml").read_text())
     assert (answers["github_owner"], answers["_commit"]) == ("ada-lab", OLD)
+
+
+def test_new_and_adopt_commit_as_tutorkit_where_git_has_no_identity(tmp_path):
+    """No user.name or user.email anywhere (and git told not to guess one): the commit that
+    `new` and `adopt` make is tutorkit's own, instead of a failure."""
+    from cli_support import tk_subprocess
+
+    config = tmp_path / "gitconfig"
+    config.write_text("[user]\n\tuseConfigOnly = true\n[init]\n\tdefaultBranch = main\n")
+    env = {"GIT_CONFIG_GLOBAL": str(config)}
+    made = tk_subprocess("new", tmp_path / "digits", "--defaults", env=env)
+    assert made.returncode == 0, made.stderr
+    tutorial = tmp_path / "tutorial"
+    (tutorial / "notebooks").mkdir(parents=True)
+    (tutorial / "notebooks" / "a.py").write_text("import torch\n")
+    git(tmp_path, "init", "--quiet", str(tutorial))
+    git(tutorial, "add", "--all")
+    git(tutorial, "commit", "--quiet", "-m", "A tutorial")  # the suite's own identity
+    adopted = tk_subprocess("adopt", tutorial, env=env)
+    assert adopted.returncode == 0, adopted.stderr
+    for repo in (tmp_path / "digits", tutorial):
+        assert git(repo, "log", "-1", "--format=%an <%ae>") == "tutorkit <tutorkit@localhost>"

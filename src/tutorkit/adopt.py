@@ -37,9 +37,9 @@ from tutorkit.merge import digest
 from tutorkit.mirror import checked_template_url
 from tutorkit.readme import summarise
 from tutorkit.render import parse_data, render, rendered_files, unversioned
-from tutorkit.repos import ANSWERS_FILE, repo_files, write_answers_source
+from tutorkit.repos import ANSWERS_FILE, code_of, repo_files, repo_text, write_answers_source
 from tutorkit.template import current_tag, embedded_template_dir
-from tutorkit.untrusted import MAX_TEXT, UntrustedInput, load_yaml, repo_file
+from tutorkit.untrusted import load_yaml
 
 IMPORTS = {
     "pytorch": re.compile(r"^\s*(?:import|from)\s+(?:torch|torchvision|lightning)\b", re.M),
@@ -70,29 +70,11 @@ class Adoption:
         }
 
 
-def _code_of(path: Path) -> str:
-    """The code of a script, or of a notebook's code cells (a notebook that is not JSON: none)."""
-    text = path.read_text(encoding="utf-8", errors="replace")
-    if path.suffix != ".ipynb":
-        return text
-    import json
-
-    try:
-        cells = json.loads(text).get("cells", [])
-    except (ValueError, AttributeError):
-        return ""
-    return "\n".join(
-        "".join(c.get("source", ""))
-        for c in cells
-        if isinstance(c, dict) and c.get("cell_type") == "code"
-    )
-
-
 def infer_framework(repo: Path) -> tuple[str, str]:
     """The framework most files import, and what showed it ("" when none or a tie)."""
     counts = {name: 0 for name in IMPORTS}
     for path in repo_files(repo, ".ipynb") + repo_files(repo, ".py"):
-        code = _code_of(path)
+        code = code_of(repo, path)
         for name, pattern in IMPORTS.items():
             counts[name] += bool(pattern.search(code))
     ranked = sorted(counts.items(), key=lambda item: -item[1])
@@ -116,9 +98,8 @@ def infer_title_and_description(repo: Path) -> tuple[str, str, str]:
     readme = _readme(repo)
     if readme is None:
         return "", "", ""
-    try:
-        text = repo_file(repo, readme, limit=MAX_TEXT).decode("utf-8", errors="replace")
-    except UntrustedInput:
+    text = repo_text(repo, readme)
+    if not text:
         return "", "", ""  # a link out of the repo, or too large: the folder's name it is
     found = summarise(text)
     return found.title, found.description, readme.name
@@ -126,17 +107,14 @@ def infer_title_and_description(repo: Path) -> tuple[str, str, str]:
 
 def infer_python(repo: Path) -> tuple[str, str]:
     """The Python version the repo names, if it is one the template offers."""
-    candidates = []
-    if (repo / ".python-version").is_file():
-        candidates.append((".python-version", (repo / ".python-version").read_text()))
-    if (repo / "runtime.txt").is_file():
-        candidates.append(("runtime.txt", (repo / "runtime.txt").read_text()))
-    if (repo / "pyproject.toml").is_file():
-        match = re.search(
-            r"requires-python\s*=\s*[\"']([^\"']+)", (repo / "pyproject.toml").read_text()
-        )
-        if match:
-            candidates.append(("pyproject.toml", match.group(1)))
+    candidates = [
+        (name, repo_text(repo, repo / name)) for name in (".python-version", "runtime.txt")
+    ]
+    match = re.search(
+        r"requires-python\s*=\s*[\"']([^\"']+)", repo_text(repo, repo / "pyproject.toml")
+    )
+    if match:
+        candidates.append(("pyproject.toml", match.group(1)))
     for source, text in candidates:
         match = re.search(r"3\.(\d+)", text)
         if match and f"3.{match.group(1)}" in PYTHONS:
@@ -146,9 +124,8 @@ def infer_python(repo: Path) -> tuple[str, str]:
 
 def infer_license(repo: Path) -> tuple[str, str]:
     for name in ("LICENSE", "LICENSE.md", "LICENSE.txt", "COPYING"):
-        path = repo / name
-        if path.is_file():
-            text = path.read_text(encoding="utf-8", errors="replace")
+        text = repo_text(repo, repo / name)
+        if text:
             if "Apache License" in text:
                 return "Apache-2.0", name
             if "Permission is hereby granted, free of charge" in text:

@@ -22,13 +22,12 @@ from pathlib import Path
 
 from tutorkit.errors import TutorkitError, UsageError, one_line
 from tutorkit.git import git
-from tutorkit.repos import ANSWERS_FILE, repo_files
-from tutorkit.untrusted import UntrustedInput, inside, load_json, load_yaml, repo_file
+from tutorkit.repos import ANSWERS_FILE, code_of, repo_files
+from tutorkit.untrusted import UntrustedInput, inside, load_yaml, repo_file
 
 REQUIREMENTS = "requirements.txt"
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-MAGIC = re.compile(r"^\s*[%!?]")  # IPython magics and shell escapes: not Python
 
 
 @dataclass
@@ -46,17 +45,6 @@ class Proposal:
 
     def to_json(self) -> dict:
         return asdict(self)
-
-
-def _code(repo: Path, path: Path) -> str:
-    """A script's code, or a notebook's code cells (magics and shell lines dropped)."""
-    data = repo_file(repo, path).decode("utf-8", errors="replace")
-    if path.suffix == ".ipynb":
-        cells = (load_json(data, path.name) or {}).get("cells", [])
-        data = "\n".join(
-            "".join(c.get("source", "")) for c in cells if c.get("cell_type") == "code"
-        )
-    return "\n".join("" if MAGIC.match(line) else line for line in data.splitlines())
 
 
 def _top_level_imports(code: str) -> set[str]:
@@ -86,10 +74,7 @@ def imported_modules(repo: Path) -> dict[str, list[str]]:
     local = _local_modules(repo, files) | set(sys.stdlib_module_names) | {"__future__"}
     found: dict[str, list[str]] = {}
     for path in files:
-        try:
-            modules = _top_level_imports(_code(repo, path))
-        except (UntrustedInput, AttributeError):
-            continue  # not readable as code: nothing to learn from it
+        modules = _top_level_imports(code_of(repo, path))  # "": nothing to learn from it
         for module in sorted(modules - local):
             found.setdefault(module, []).append(path.relative_to(repo).as_posix())
     return dict(sorted(found.items()))

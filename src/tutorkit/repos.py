@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tutorkit.errors import TutorkitError
 from tutorkit.template import parse_version
-from tutorkit.untrusted import MAX_TEXT, load_yaml, repo_file
+from tutorkit.untrusted import MAX_TEXT, UntrustedInput, load_json, load_yaml, repo_file
 
 ANSWERS_FILE = ".copier-answers.yml"
 # Folders that hold environments, caches or git itself, never the tutorial's own files.
@@ -24,6 +24,37 @@ def repo_files(repo: Path, suffix: str) -> list[Path]:
         for path in repo.rglob(f"*{suffix}")
         if path.is_file() and not SKIPPED_FOLDERS & set(path.relative_to(repo).parts[:-1])
     )
+
+
+MAGIC = re.compile(r"^\s*[%!?]")  # IPython magics and shell escapes: not Python
+
+
+def repo_text(repo: Path, path: Path, limit: int = MAX_TEXT) -> str:
+    """A text file of ``repo`` ("" when it leads out of the repo, is too large or is missing)."""
+    try:
+        return repo_file(repo, path, limit).decode("utf-8", errors="replace")
+    except (UntrustedInput, OSError):
+        return ""
+
+
+def code_of(repo: Path, path: Path) -> str:
+    """A script's code, or a notebook's code cells, magics and shell lines dropped ("" for a
+    file that is not readable as either: outside the repo, too large, not a notebook)."""
+    text = repo_text(repo, path)
+    if path.suffix == ".ipynb":
+        text = "\n".join(_code_cells(text, path.name))
+    return "\n".join("" if MAGIC.match(line) else line for line in text.splitlines())
+
+
+def _code_cells(text: str, name: str) -> list[str]:
+    """The sources of a notebook's code cells (none when it is not a notebook)."""
+    try:
+        notebook = load_json(text, name) if text else {}
+    except UntrustedInput:
+        return []
+    cells = notebook.get("cells", []) if isinstance(notebook, dict) else []
+    code = [c for c in cells if isinstance(c, dict) and c.get("cell_type") == "code"]
+    return ["".join(c.get("source", "")) for c in code]
 
 
 def discover(paths: list[str]) -> list[Path]:

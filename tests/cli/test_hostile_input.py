@@ -707,3 +707,20 @@ def test_sigterm_stops_status_github_at_once_on_a_dripping_server(make_repo):
     assert proc.returncode == 130
     assert "interrupted" in err and TOKEN not in err
     assert elapsed < 5
+
+
+def test_adopt_reads_nothing_through_a_link_out_of_the_repo(tmp_path, canary):
+    """The notebooks adopt reads to tell the framework are the repo's own: a notebook that is a
+    link to a file outside the repo is not read (here it would have said PyTorch)."""
+    outside = canary / "elsewhere.py"
+    outside.write_text("import torch\n")
+    repo = tmp_path / "tutorial"
+    (repo / "notebooks").mkdir(parents=True)
+    (repo / "notebooks" / "linked.py").symlink_to(outside)
+    (repo / "README.md").write_text("# A tutorial\n")
+    git(tmp_path, "init", "--quiet", str(repo))
+    commit_all(repo, "A tutorial with a link")
+    with untouched(repo, canary):
+        proc = tutorkit("adopt", repo)
+    assert proc.returncode == 2
+    assert "do not tell PyTorch from TensorFlow" in one_sentence(proc)

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import copier
 
-from tutorkit.lock import lock, lock_tools
+from tutorkit.lock import constraints_of, lock_tools, resolve
 
 CHECKOUT = Path(__file__).resolve().parents[1]
 LOCKS = CHECKOUT / "templates" / "locks"
@@ -53,6 +53,11 @@ def lock_name(answers: dict) -> str:
     return f"{answers['framework']}-{answers['task']}-{answers['tracking']}.txt"
 
 
+def constraints_name(answers: dict) -> str:
+    """The shipped constraints.txt of a set (the lock's versions, unhashed, platform-guarded)."""
+    return lock_name(answers).removesuffix(".txt") + ".constraints.txt"
+
+
 def template_copy(dest: Path) -> Path:
     """This checkout's template as a git repo (Copier renders a template's committed state)."""
     dest.mkdir()
@@ -70,8 +75,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--date", required=True, metavar="YYYY-MM-DD")
     parser.add_argument("--wheels", metavar="DIR")
     args = parser.parse_args(argv)
-    for name in [*map(lock_name, SETS), TOOLS]:  # the template includes them: a new one
-        (LOCKS / name).touch()  # starts from an empty file
+    names = [*map(lock_name, SETS), *map(constraints_name, SETS), TOOLS]
+    for name in names:  # the template includes them: a new one starts from an empty file
+        (LOCKS / name).touch()
     with tempfile.TemporaryDirectory() as scratch:
         template = template_copy(Path(scratch) / "template")
         for answers in SETS:
@@ -84,10 +90,13 @@ def main(argv: list[str] | None = None) -> int:
                 quiet=True,
                 vcs_ref="HEAD",
             )
-            (repo / "requirements.lock").unlink(missing_ok=True)
-            locked = lock(str(repo), date=args.date, wheels=args.wheels)
-            (LOCKS / lock_name(answers)).write_text(locked.text, encoding="utf-8")
-            print(f"{lock_name(answers)}: {locked.packages} packages", file=sys.stderr)
+            text = resolve(repo, args.date, args.wheels)
+            (LOCKS / lock_name(answers)).write_text(text, encoding="utf-8")
+            constraints = constraints_of(text, "3.11")
+            (LOCKS / constraints_name(answers)).write_text(constraints, encoding="utf-8")
+            print(
+                f"{lock_name(answers)}: {constraints.count(chr(10)) - 4} packages", file=sys.stderr
+            )
     command = f"python scripts/lock_template.py --date {args.date}"
     (LOCKS / TOOLS).write_text(lock_tools(tools(), args.date, command), encoding="utf-8")
     return 0

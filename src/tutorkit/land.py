@@ -40,7 +40,7 @@ from pathlib import Path
 
 from tutorkit.errors import TutorkitError
 from tutorkit.fleet import deferred_signals, file_lock, sweep_stale
-from tutorkit.git import as_committer, clean_environment, git, git_dir, hash_object
+from tutorkit.git import as_committer, clean_environment, git, git_dir, hash_object, run_git
 from tutorkit.untrusted import printable
 
 TXN = "txn"
@@ -508,9 +508,22 @@ def _index_entries(repo: Path, paths: list[str]) -> str:
 def add_file(repo: Path, rel: str, content: bytes) -> None:
     """A new file ``rel`` in the working tree (never replacing one; not staged), under the
     repo's lock and through the path gate, like every other write."""
+    write_files(repo, [Write(rel, content)])
+
+
+def write_files(repo: Path, writes: list[Write]) -> None:
+    """``writes`` in the working tree, all or none (not staged), under the repo's lock and
+    through the path gate. A write whose ``expected`` digest no longer matches the file (edited
+    meanwhile) refuses the whole landing."""
+    if run_git(["rev-parse", "--verify", "--quiet", "HEAD"], cwd=repo).returncode != 0:
+        raise TutorkitError(
+            f"{printable(str(repo))} is not a git repo with a commit, which tutorkit needs to "
+            "write into it safely: run `git init`, `git add -A` and `git commit` there first; "
+            "nothing was written."
+        )
     with repo_lock(repo) as folder:
         recover(repo, folder)
-        land(repo, folder, Snapshot.take(repo), [Write(rel, content)])
+        land(repo, folder, Snapshot.take(repo), writes)
 
 
 @contextlib.contextmanager

@@ -17,6 +17,14 @@ requirements.txt's index lines (PyTorch's CPU index) are passed to uv and copied
 the lock, so pip finds ``torch==…+cpu`` where the reader installs. ``--wheels DIR`` takes the
 wheels in DIR instead of those index lines (a machine that cannot reach PyTorch's index, with
 the same wheel on disk: the hash is the file's, so the lock is the same).
+
+constraints.txt is the lock without its hashes, each pin guarded by the platform the lock was
+resolved for (``sys_platform == "linux" and platform_machine == "x86_64" and python_version ==
+"X.Y"``). requirements.txt and environment.yml's pip section name it (``-c constraints.txt``):
+pip cannot hash-check an editable install (``-e .``) in the run that installs the hashed lock,
+so the one-command installs get the lock's versions, exactly, from the constraints, and every
+other platform gets the direct pins, as pip ignores a constraint whose marker is false.
+``tutorkit lock`` writes both files, together, through the one writer.
 """
 
 from __future__ import annotations
@@ -30,10 +38,17 @@ from pathlib import Path
 
 from tutorkit.deps import NEEDS_EXTRA, REQUIREMENTS, _python
 from tutorkit.errors import TutorkitError, UsageError, one_line
+from tutorkit.land import Write, sha256, write_files
 from tutorkit.untrusted import UntrustedInput, repo_file
 
 LOCK = "requirements.lock"
+CONSTRAINTS = "constraints.txt"
+CONSTRAINTS_LINE = f"-c {CONSTRAINTS}"
 PLATFORM = "x86_64-manylinux_2_28"
+# The platform a lock is resolved for, as a pip environment marker (constraints.txt's guard).
+PLATFORM_MARKER = (
+    'sys_platform == "linux" and platform_machine == "x86_64" and python_version == "{python}"'
+)
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 RECORDED = re.compile(r"^#\s+tutorkit lock --date (\d{4}-\d{2}-\d{2})$", re.MULTILINE)
 INDEX_OPTION = re.compile(r"^\s*(--extra-index-url|--index-url)[\s=]+(\S+)\s*$")
@@ -58,15 +73,33 @@ def recorded_date(lock_text: str) -> str | None:
 
 
 def split_index_lines(requirements: str) -> tuple[list[tuple[str, str]], str]:
-    """requirements.txt's index options ((option, url) pairs) and the rest of its lines."""
+    """requirements.txt's index options ((option, url) pairs) and the rest of its lines, less
+    the line naming constraints.txt (the old lock would hold a new resolution back)."""
     options, rest = [], []
     for line in requirements.splitlines():
         match = INDEX_OPTION.match(line)
         if match:
             options.append((match[1], match[2]))
-        else:
+        elif line.strip() != CONSTRAINTS_LINE:
             rest.append(line)
     return options, "\n".join(rest) + "\n"
+
+
+def constraints_of(lock_text: str, python: str) -> str:
+    """constraints.txt for ``lock_text``: each pin without its hashes, guarded by the platform
+    and Python the lock was resolved for (elsewhere pip ignores it)."""
+    marker = (
+        f'sys_platform == "linux" and platform_machine == "x86_64" and python_version == "{python}"'
+    )
+    pins = re.findall(r"^([A-Za-z0-9][^ \n;\\]*==[^ \n;\\]+)", lock_text, re.MULTILINE)
+    date = recorded_date(lock_text) or "its recorded date"
+    header = (
+        f"# requirements.lock's versions without its hashes (tutorkit lock, as of {date}), for\n"
+        "# the one-command installs (requirements.txt, environment.yml), which name this file:\n"
+        f"# on Linux x86-64 with Python {python} they install the lock exactly; elsewhere pip\n"
+        "# ignores these lines and installs the direct pins. Regenerate: tutorkit lock.\n"
+    )
+    return header + "".join(f"{pin}; {marker}\n" for pin in pins)
 
 
 def _project_name(repo: Path) -> str:
@@ -129,17 +162,30 @@ def lock(repo_arg: str, date: str | None = None, wheels: str | None = None, chec
     when = _date(repo, date)
     text = resolve(repo, when, wheels)
     path = repo / LOCK
-    old = repo_file(repo, path).decode("utf-8", errors="replace") if path.is_file() else None
     packages = len(re.findall(r"^[A-Za-z0-9][^ \n]*==", text, re.MULTILINE))
-    found = Locked(str(repo), when, _python(repo), packages, old != text, text)
+    constraints = constraints_of(text, _python(repo))
+    writes = [_write(repo, LOCK, text), _write(repo, CONSTRAINTS, constraints)]
+    writes = [write for write in writes if write]
+    found = Locked(str(repo), when, _python(repo), packages, bool(writes), text)
     if check and found.changed:
         raise TutorkitError(
-            f"{path} is not what requirements.txt resolves to as of {when}: "
-            "run `tutorkit lock` and commit requirements.lock."
+            f"{path} or {CONSTRAINTS} is not what requirements.txt resolves to as of {when}: "
+            f"run `tutorkit lock` and commit {LOCK} and {CONSTRAINTS}."
         )
-    if found.changed and not check:
-        path.write_text(text, encoding="utf-8")
+    if writes and not check:
+        write_files(repo, writes)
     return found
+
+
+def _write(repo: Path, name: str, text: str):
+    """The write that makes ``name`` hold ``text`` (None: it does already)."""
+    path = repo / name
+    new = text.encode("utf-8")
+    if not path.is_file():
+        return Write(name, new)
+    if repo_file(repo, path) == new:
+        return None
+    return Write(name, new, expected=sha256(path))
 
 
 def lock_tools(requirements: str, date: str, command: str) -> str:

@@ -16,10 +16,16 @@ import venv
 from pathlib import Path
 
 import pytest
-from support import CHECKOUT, copier_answers, pip_find_links
+from support import (
+    CHECKOUT,
+    PYTORCH_CPU_INDEX,
+    copier_answers,
+    pip_find_links,
+    pip_requirements,
+)
 
 from tutorkit.cli import main
-from tutorkit.lock import LOCK, lock, lock_tools, recorded_date
+from tutorkit.lock import CONSTRAINTS, LOCK, constraints_of, lock, lock_tools, recorded_date
 
 LOCKS = CHECKOUT / "templates" / "locks"
 LOCK_CHECK = CHECKOUT / "templates" / "project" / ".github" / "scripts" / "lock_check.py"
@@ -36,6 +42,7 @@ PIN = re.compile(r"^([a-z0-9][a-z0-9._-]*)==(\S+) \\$", re.MULTILINE)
 
 def test_the_template_ships_one_lock_per_dependency_set_and_the_tools_lock():
     expected = ["-".join(s) + ".txt" for s in SETS] + ["tools.txt"]
+    expected += ["-".join(s) + ".constraints.txt" for s in SETS]
     assert sorted(p.name for p in LOCKS.iterdir()) == sorted(expected)
 
 
@@ -66,6 +73,58 @@ def test_a_repo_renders_its_sets_lock_and_the_check_script(tmp_path, render):
     package = copier_answers(repo)["package_name"]
     assert "python -m pip install --require-hashes -r requirements.lock" in workflow
     assert f"lock_check.py requirements.lock --allow {package}" in workflow
+
+
+LINUX = {"sys_platform": "linux", "platform_machine": "x86_64", "python_version": "3.11"}
+ELSEWHERE = [
+    {"sys_platform": "darwin", "platform_machine": "arm64", "python_version": "3.11"},
+    {"sys_platform": "win32", "platform_machine": "AMD64", "python_version": "3.11"},
+    {"sys_platform": "linux", "platform_machine": "aarch64", "python_version": "3.11"},
+    {"sys_platform": "linux", "platform_machine": "x86_64", "python_version": "3.12"},
+]
+
+
+@pytest.mark.parametrize("dependency_set", SETS, ids="-".join)
+def test_the_constraints_are_the_locks_versions_guarded_by_its_platform(dependency_set):
+    """constraints.txt: every pin of the lock, unhashed, applying on Linux x86-64 with Python
+    3.11 only (pip ignores a constraint whose marker is false: elsewhere the direct pins)."""
+    from packaging.requirements import Requirement
+
+    name = "-".join(dependency_set)
+    lock_text = (LOCKS / f"{name}.txt").read_text()
+    shipped = (LOCKS / f"{name}.constraints.txt").read_text()
+    assert shipped == constraints_of(lock_text, "3.11")
+    lines = [Requirement(line) for line in shipped.splitlines() if not line.startswith("#")]
+    assert {(r.name, str(r.specifier)) for r in lines} == {
+        (pin, f"=={version}") for pin, version in PIN.findall(lock_text)
+    }
+    assert "--hash" not in shipped
+    for requirement in lines:
+        assert requirement.marker.evaluate(LINUX)
+        assert not any(requirement.marker.evaluate(other) for other in ELSEWHERE)
+    if dependency_set[0] == "pytorch":  # why a GPU build deletes the -c line too
+        assert any(str(r.specifier) == "==2.13.0+cpu" for r in lines if r.name == "torch")
+
+
+def test_requirements_and_environment_name_the_constraints_where_a_lock_is_shipped(
+    tmp_path, render
+):
+    import yaml
+
+    repo = render(tmp_path / "locked")
+    assert (repo / CONSTRAINTS).read_text() == constraints_of((repo / LOCK).read_text(), "3.11")
+    lines = (repo / "requirements.txt").read_text().splitlines()
+    assert "-c constraints.txt" in lines
+    environment = yaml.safe_load((repo / "environment.yml").read_text())
+    assert "-c constraints.txt" in environment["dependencies"][-1]["pip"]
+    workflow = (repo / ".github" / "workflows" / "notebooks.yml").read_text()
+    conda_job = workflow.split("\n  conda:\n")[1].split("\n  report:\n")[0]
+    package = copier_answers(repo)["package_name"]
+    assert f"lock_check.py requirements.lock --allow {package}" in conda_job
+    newer = render(tmp_path / "py312", python_version="3.12")
+    assert not (newer / CONSTRAINTS).exists()
+    assert "constraints" not in (newer / "requirements.txt").read_text()
+    assert "constraints" not in (newer / "environment.yml").read_text()
 
 
 def lock_check(lock_text: str, tmp_path: Path, *allow: str) -> subprocess.CompletedProcess:
@@ -132,6 +191,7 @@ def test_an_authors_dependency_is_added_to_the_lock_as_of_the_recorded_date(
             "dependencies = [", 'dependencies = [\n  "tabulate==0.9.0",', 1
         )
     )
+    committed(repo)
     before = dict(PIN.findall((repo / LOCK).read_text()))
     wheels = ["--wheels", pip_find_links()] if pip_find_links() else []
     assert main(["lock", str(repo), *wheels]) == 0
@@ -139,7 +199,31 @@ def test_an_authors_dependency_is_added_to_the_lock_as_of_the_recorded_date(
     assert after.pop("tabulate") == "0.9.0"  # the newest release on 2026-12-06
     assert after == before  # nothing else moved
     assert "as the index stood on 2026-12-06" in capsys.readouterr().out
+    assert (repo / CONSTRAINTS).read_text() == constraints_of((repo / LOCK).read_text(), "3.11")
+    assert "tabulate==0.9.0; " in (repo / CONSTRAINTS).read_text()  # written together
     assert main(["lock", str(repo), "--check", *wheels]) == 0
+    (repo / CONSTRAINTS).write_text("# edited by hand\n")
+    assert main(["lock", str(repo), "--check", *wheels]) == 1
+    assert f"{CONSTRAINTS} is not what requirements.txt resolves to" in capsys.readouterr().err
+
+
+def committed(repo: Path) -> Path:
+    """The rendered repo as an author has it: a git repo with a first commit."""
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "first"]):
+        subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
+    return repo
+
+
+def test_a_lock_that_changes_is_written_only_into_a_git_repo_with_a_commit(
+    tmp_path, render, capsys
+):
+    """tutorkit writes through its one writer, which can undo a landing only in a git repo."""
+    repo = render(tmp_path / "repo", framework="tensorflow")
+    (repo / LOCK).write_text("# stale\n")
+    before = {path: path.read_bytes() for path in repo.rglob("*") if path.is_file()}
+    assert main(["lock", str(repo)]) == 1
+    assert "is not a git repo with a commit" in capsys.readouterr().err
+    assert before == {path: path.read_bytes() for path in repo.rglob("*") if path.is_file()}
 
 
 def test_a_bad_date_or_a_repo_without_requirements_is_one_sentence(tmp_path, capsys):
@@ -166,3 +250,32 @@ def test_the_tools_lock_is_its_resolution_and_installs_pre_commit_hash_checked(t
         [python, "-m", "pre_commit", "--version"], capture_output=True, text=True, check=False
     )
     assert done.stdout.strip() == f"pre-commit {version('pre-commit')}"
+
+
+@pytest.mark.slow
+def test_the_one_command_installs_get_exactly_the_lock(tmp_path, render):
+    """environment.yml's pip section installed as conda installs it, into a fresh venv: conda
+    writes the section's lines to a requirements file beside environment.yml and runs
+    ``python -m pip install -U -r FILE`` there (conda/env/installers/pip.py; conda itself is not
+    installed here). requirements.txt holds the same lines, so `pip install -r requirements.txt`
+    is the same install. The CI step then finds the environment is the lock."""
+    import yaml
+
+    repo = render(tmp_path / "repo")
+    pip_lines = yaml.safe_load((repo / "environment.yml").read_text())["dependencies"][-1]["pip"]
+    requirements = [line for line in pip_requirements(repo).splitlines() if line and line[0] != "#"]
+    assert [line for line in pip_lines if line != PYTORCH_CPU_INDEX] == requirements
+    condas_file = repo / "condaenv.tutorkit.requirements.txt"
+    condas_file.write_text("".join(f"{line}\n" for line in requirements))
+    venv.EnvBuilder(with_pip=True).create(tmp_path / "venv")
+    python = str(tmp_path / "venv" / "bin" / "python")
+    install = [python, "-m", "pip", "install", "-q", "-U", "-r", condas_file.name]
+    done = subprocess.run(install, cwd=repo, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    package = copier_answers(repo)["package_name"]
+    check = [python, str(LOCK_CHECK), str(repo / LOCK), "--allow", package]
+    done = subprocess.run(check, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout
+    assert (
+        "The environment is" in done.stdout and "73 packages at the locked versions" in done.stdout
+    )

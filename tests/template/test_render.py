@@ -75,7 +75,7 @@ def expected_files(
         "environment.yml",
         "pyproject.toml",
         "requirements.txt",
-        *(["requirements.lock"] if python == "3.11" else []),  # the template's locks: 3.11
+        *(["requirements.lock", "constraints.txt"] if python == "3.11" else []),  # locks: 3.11
         "configs/default.yaml",
         "configs/smoke.yaml",
         "notebooks/01-quickstart.ipynb",

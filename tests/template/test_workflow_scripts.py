@@ -84,6 +84,7 @@ EXERCISED_BY = {
     ],
     "test_the_lock_step_fails_naming_each_package_that_differs": [
         ("notebooks.yml", "pip", "Fail when the environment is not the lock"),
+        ("notebooks.yml", "conda", "Fail when the environment is not the lock"),
     ],
     # `conda list` (conda cannot solve here: no channels).
     "tests/template/test_workflows.py::test_notebooks_workflow_runs_everything_everywhere": [
@@ -774,6 +775,8 @@ def test_the_lock_step_fails_naming_each_package_that_differs(variants):
     rendered = variants["pytorch", "3.11"]
     found = step(rendered, "notebooks.yml", "pip", "Fail when the environment is not the lock")
     assert found["if"] == "hashFiles('requirements.lock') != ''"
+    in_conda = step(rendered, "notebooks.yml", "conda", "Fail when the environment is not the lock")
+    assert (in_conda["if"], in_conda["run"]) == (found["if"], found["run"])  # the same step
     done = run_step(found, rendered, {})
     assert done.returncode == 1
     assert "torch: the lock pins 2.13.0+cpu, and it is not installed" in done.stdout

@@ -32,14 +32,18 @@ LOCKS = CHECKOUT / "templates" / "locks"
 # templates/dependencies.jinja pins it; rendered as .github/requirements-tools.lock.
 TOOLS = "tools.txt"
 TOOL_PIN = re.compile(r'\("(pre-commit)", "([^"]+)", ""\)')
-# The dependency sets the template can render (tensorflow has no text-classification member).
+# The dependency sets the template ships a lock for: every set on Python 3.11 (tensorflow has
+# no text-classification member), and TensorFlow's on 3.12 and 3.13. PyTorch's on 3.12 and 3.13
+# need PyTorch's CPU index (torch==...+cpu for cp312/cp313), which the release machine must reach.
 SETS = [
-    {"framework": "pytorch", "task": "image-classification", "tracking": "none"},
-    {"framework": "pytorch", "task": "image-classification", "tracking": "mlflow"},
-    {"framework": "pytorch", "task": "text-classification", "tracking": "none"},
-    {"framework": "pytorch", "task": "text-classification", "tracking": "mlflow"},
-    {"framework": "tensorflow", "task": "image-classification", "tracking": "none"},
-    {"framework": "tensorflow", "task": "image-classification", "tracking": "mlflow"},
+    {"framework": framework, "task": task, "tracking": tracking, "python_version": python}
+    for framework, task, pythons in (
+        ("pytorch", "image-classification", ["3.11"]),
+        ("pytorch", "text-classification", ["3.11"]),
+        ("tensorflow", "image-classification", ["3.11", "3.12", "3.13"]),
+    )
+    for python in pythons
+    for tracking in ("none", "mlflow")
 ]
 
 
@@ -50,7 +54,9 @@ def tools() -> str:
 
 
 def lock_name(answers: dict) -> str:
-    return f"{answers['framework']}-{answers['task']}-{answers['tracking']}.txt"
+    """templates/dependencies.jinja's `lock_file`, for these answers."""
+    parts = (answers["framework"], answers["task"], answers["tracking"])
+    return "-".join(parts) + f"-py{answers['python_version']}.txt"
 
 
 def constraints_name(answers: dict) -> str:
@@ -85,14 +91,14 @@ def main(argv: list[str] | None = None) -> int:
             copier.run_copy(
                 str(template),
                 repo,
-                data={**answers, "python_version": "3.11"},
+                data=answers,
                 defaults=True,
                 quiet=True,
                 vcs_ref="HEAD",
             )
             text = resolve(repo, args.date, args.wheels)
             (LOCKS / lock_name(answers)).write_text(text, encoding="utf-8")
-            constraints = constraints_of(text, "3.11")
+            constraints = constraints_of(text, answers["python_version"])
             (LOCKS / constraints_name(answers)).write_text(constraints, encoding="utf-8")
             print(
                 f"{lock_name(answers)}: {constraints.count(chr(10)) - 4} packages", file=sys.stderr

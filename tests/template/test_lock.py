@@ -10,6 +10,7 @@ as the generated README and CI do), which the execute tests run the smoke suite 
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 import venv
@@ -29,26 +30,37 @@ from tutorkit.lock import CONSTRAINTS, LOCK, constraints_of, lock, lock_tools, r
 
 LOCKS = CHECKOUT / "templates" / "locks"
 LOCK_CHECK = CHECKOUT / "templates" / "project" / ".github" / "scripts" / "lock_check.py"
+# (framework, task, tracking, Python): every set on 3.11, TensorFlow's on 3.12 and 3.13 too.
 SETS = [
-    ("pytorch", "image-classification", "none"),
-    ("pytorch", "image-classification", "mlflow"),
-    ("pytorch", "text-classification", "none"),
-    ("pytorch", "text-classification", "mlflow"),
-    ("tensorflow", "image-classification", "none"),
-    ("tensorflow", "image-classification", "mlflow"),
+    ("pytorch", "image-classification", "none", "3.11"),
+    ("pytorch", "image-classification", "mlflow", "3.11"),
+    ("pytorch", "text-classification", "none", "3.11"),
+    ("pytorch", "text-classification", "mlflow", "3.11"),
+    *[
+        ("tensorflow", "image-classification", tracking, python)
+        for python in ("3.11", "3.12", "3.13")
+        for tracking in ("none", "mlflow")
+    ],
 ]
+
+
+def set_name(dependency_set: tuple) -> str:
+    """The shipped lock's name (templates/dependencies.jinja's lock_name) without ``.txt``."""
+    return "-".join(dependency_set[:3]) + f"-py{dependency_set[3]}"
+
+
 PIN = re.compile(r"^([a-z0-9][a-z0-9._-]*)==(\S+) \\$", re.MULTILINE)
 
 
 def test_the_template_ships_one_lock_per_dependency_set_and_the_tools_lock():
-    expected = ["-".join(s) + ".txt" for s in SETS] + ["tools.txt"]
-    expected += ["-".join(s) + ".constraints.txt" for s in SETS]
+    expected = [set_name(s) + ".txt" for s in SETS] + ["tools.txt"]
+    expected += [set_name(s) + ".constraints.txt" for s in SETS]
     assert sorted(p.name for p in LOCKS.iterdir()) == sorted(expected)
 
 
-@pytest.mark.parametrize("dependency_set", SETS, ids="-".join)
+@pytest.mark.parametrize("dependency_set", SETS, ids=set_name)
 def test_each_shipped_lock_is_complete_hashed_and_dated(dependency_set):
-    text = (LOCKS / ("-".join(dependency_set) + ".txt")).read_text()
+    text = (LOCKS / (set_name(dependency_set) + ".txt")).read_text()
     assert recorded_date(text) == "2026-12-06"
     pins = dict(PIN.findall(text))
     blocks = text.split("\n")
@@ -65,7 +77,7 @@ def test_each_shipped_lock_is_complete_hashed_and_dated(dependency_set):
 
 def test_a_repo_renders_its_sets_lock_and_the_check_script(tmp_path, render):
     repo = render(tmp_path / "text", task="text-classification", tracking="mlflow")
-    shipped = (LOCKS / "pytorch-text-classification-mlflow.txt").read_text()
+    shipped = (LOCKS / "pytorch-text-classification-mlflow-py3.11.txt").read_text()
     assert (repo / LOCK).read_text() == shipped
     newer = render(tmp_path / "py312", python_version="3.12")
     assert not (newer / LOCK).exists()  # no shipped lock: `tutorkit lock` writes one
@@ -84,24 +96,26 @@ ELSEWHERE = [
 ]
 
 
-@pytest.mark.parametrize("dependency_set", SETS, ids="-".join)
+@pytest.mark.parametrize("dependency_set", SETS, ids=set_name)
 def test_the_constraints_are_the_locks_versions_guarded_by_its_platform(dependency_set):
     """constraints.txt: every pin of the lock, unhashed, applying on Linux x86-64 with Python
     3.11 only (pip ignores a constraint whose marker is false: elsewhere the direct pins)."""
     from packaging.requirements import Requirement
 
-    name = "-".join(dependency_set)
+    name, python = set_name(dependency_set), dependency_set[3]
     lock_text = (LOCKS / f"{name}.txt").read_text()
     shipped = (LOCKS / f"{name}.constraints.txt").read_text()
-    assert shipped == constraints_of(lock_text, "3.11")
+    assert shipped == constraints_of(lock_text, python)
     lines = [Requirement(line) for line in shipped.splitlines() if not line.startswith("#")]
     assert {(r.name, str(r.specifier)) for r in lines} == {
         (pin, f"=={version}") for pin, version in PIN.findall(lock_text)
     }
     assert "--hash" not in shipped
+    here = {**LINUX, "python_version": python}
+    elsewhere = [*ELSEWHERE, LINUX] if python != "3.11" else ELSEWHERE
     for requirement in lines:
-        assert requirement.marker.evaluate(LINUX)
-        assert not any(requirement.marker.evaluate(other) for other in ELSEWHERE)
+        assert requirement.marker.evaluate(here)
+        assert not any(requirement.marker.evaluate(other) for other in elsewhere if other != here)
     if dependency_set[0] == "pytorch":  # why a GPU build deletes the -c line too
         assert any(str(r.specifier) == "==2.13.0+cpu" for r in lines if r.name == "torch")
 
@@ -168,13 +182,15 @@ def test_the_ci_step_passes_in_the_environment_installed_from_the_lock(installed
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("dependency_set", SETS, ids="-".join)
+@pytest.mark.parametrize("dependency_set", SETS, ids=set_name)
 def test_the_shipped_lock_is_the_resolution_as_of_its_recorded_date(
     tmp_path, render, dependency_set
 ):
     """Resolving the rendered repo again as of the date its lock records gives the same bytes."""
-    framework, task, tracking = dependency_set
-    repo = render(tmp_path / "repo", framework=framework, task=task, tracking=tracking)
+    framework, task, tracking, python = dependency_set
+    repo = render(
+        tmp_path / "repo", framework=framework, task=task, tracking=tracking, python_version=python
+    )
     before = (repo / LOCK).read_text()
     locked = lock(str(repo), wheels=pip_find_links(), check=True)
     assert not locked.changed and locked.text == before and locked.date == "2026-12-06"
@@ -279,3 +295,58 @@ def test_the_one_command_installs_get_exactly_the_lock(tmp_path, render):
     assert (
         "The environment is" in done.stdout and "73 packages at the locked versions" in done.stdout
     )
+
+
+def interpreter(version: str) -> str | None:
+    """A Python ``version`` of this machine (on PATH, or pyenv's), or None."""
+    candidates = [shutil.which(f"python{version}") or ""]
+    candidates += sorted(map(str, Path.home().glob(f".pyenv/versions/{version}*/bin/python3")))
+    for candidate in filter(None, candidates):
+        done = subprocess.run(
+            [candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.stdout.strip() == version:
+            return candidate
+    return None
+
+
+@pytest.mark.slow
+def test_a_tensorflow_lock_for_python_3_13_installs_hash_checked_and_trains(tmp_path, render):
+    """The 3.13 lock installed as the README says, with Python 3.13 (pyenv's here), proven by
+    the CI step, then the smoke training run."""
+    python = interpreter("3.13")
+    if python is None:
+        pytest.skip("no Python 3.13 on this machine")
+    repo = render(tmp_path / "repo", framework="tensorflow", python_version="3.13")
+    venv_dir = tmp_path / "venv"
+    subprocess.run([python, "-m", "venv", str(venv_dir)], check=True)
+    env_python = str(venv_dir / "bin" / "python")
+    for args in (["--require-hashes", "-r", LOCK], ["--no-deps", "-e", "."]):
+        done = subprocess.run(
+            [env_python, "-m", "pip", "install", "-q", *args],
+            cwd=repo,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+    package = copier_answers(repo)["package_name"]
+    checked = subprocess.run(
+        [env_python, str(LOCK_CHECK), LOCK, "--allow", package],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert checked.returncode == 0 and "93 packages at the locked versions" in checked.stdout
+    trained = subprocess.run(
+        [env_python, "-m", f"{package}.train", "--config", "smoke"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert trained.returncode == 0, trained.stderr[-2000:]

@@ -45,8 +45,16 @@ FRAMEWORK_TASKS = [
 JINJA_LEFTOVER = re.compile(r"(?<!\$)\{\{[-\s]|\{%[-\s]|[-\s]%\}|\{#[-\s]|[-\s]#\}")
 
 
+def ships_lock(framework: str, python: str) -> bool:
+    return python == "3.11" or framework == "tensorflow"
+
+
 def expected_files(
-    package: str, task: str = "image-classification", tracking: str = "none", python="3.11"
+    package: str,
+    task: str = "image-classification",
+    tracking: str = "none",
+    python="3.11",
+    framework="pytorch",
 ) -> set[str]:
     modules = ("__init__", "config", "data", "engine", "metrics", "model", "plots", "runs", "train")
     tests = ("conftest", "test_config", "test_data", "test_dependencies", "test_model")
@@ -75,7 +83,8 @@ def expected_files(
         "environment.yml",
         "pyproject.toml",
         "requirements.txt",
-        *(["requirements.lock", "constraints.txt"] if python == "3.11" else []),  # locks: 3.11
+        # The shipped locks: every set on Python 3.11, TensorFlow's on 3.12 and 3.13 too.
+        *(["requirements.lock", "constraints.txt"] if ships_lock(framework, python) else []),
         "configs/default.yaml",
         "configs/smoke.yaml",
         "notebooks/01-quickstart.ipynb",
@@ -178,7 +187,9 @@ def test_every_variant_renders_exact_valid_files(
         article_url=article,
     )
     answers = copier_answers(repo)
-    assert files_of(repo) == expected_files(answers["package_name"], python=python)
+    assert files_of(repo) == expected_files(
+        answers["package_name"], python=python, framework=framework
+    )
     check_valid_files(repo)
     check_no_jinja_left(repo)
     check_dependency_files_agree(repo)

@@ -21,7 +21,7 @@ from cli_support import commit_all
 from packaging.requirements import Requirement
 from support import git
 
-from tutorkit.checks.colab import freeze_versions
+from tutorkit.checks.colab import freeze_versions, load_runtime
 
 SNAPSHOTS = Path(__file__).resolve().parents[1] / "data" / "colab"
 BEFORE = SNAPSHOTS / "2026-08-14-python3.12"
@@ -211,3 +211,25 @@ def test_the_tensorflow_cell_keeps_colabs_tensorflow(starters, tmp_path, monkeyp
     assert requirements == [*pip, *[d for d in dependencies if not d.startswith("tensorflow-cpu")]]
     assert 'tensorflow; sys_platform == "darwin"' in requirements  # pip skips it on Linux
     assert package == [*pip, "--no-deps", checkout] and moved == f"{checkout}/notebooks"
+
+
+def test_markers_are_read_as_on_colab():
+    """Linux, x86-64, the runtime's Python: the TensorFlow starter's macOS line does not apply."""
+    before = load_runtime(BEFORE)
+    after = load_runtime(AFTER)
+    assert not before.applies('tensorflow; sys_platform == "darwin"')
+    assert before.applies('tensorflow-cpu; sys_platform != "darwin"')
+    assert before.applies('numpy; python_version < "3.13"')
+    assert not after.applies('numpy; python_version < "3.13"')
+    assert before.applies('x; platform_machine == "x86_64" and platform_system == "Linux"')
+
+
+def test_an_adopted_repo_gets_no_tk112(tk, render, tmp_path):
+    """The rule judges the starter's install cell (`pip install` of its package): an adopted
+    repo's notebooks have their own, so TK112 gives no result there (and the Colab gate's
+    workflow is not rendered for that layout)."""
+    repo = render(tmp_path / "adopted", layout="infrastructure")
+    git(repo, "init", "--quiet")
+    commit_all(repo, "Adopted")
+    _, out, _ = tk("check", repo, "--colab", BEFORE, "--json")
+    assert "TK112" not in {r["id"] for r in json.loads(out)}

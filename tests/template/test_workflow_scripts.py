@@ -760,6 +760,7 @@ def test_the_colab_gate_reports_the_install_cell_on_the_downloaded_runtime(repo,
     check, with its one sentence."""
     colab = workflow(repo, "colab.yml")
     assert set(colab["on"]) == {"schedule", "workflow_dispatch"}
+    assert colab["on"]["schedule"] == [{"cron": "53 5 * * 2"}]  # Tuesdays
     assert colab["jobs"]["gate"]["permissions"] == {"contents": "read"}
     env, done = colab_gate(repo, COLAB_SNAPSHOTS / "2026-08-14-python3.12", tmp_path)
     assert [d.returncode for d in done] == [0, 0, 0], done[-1].stdout + done[-1].stderr

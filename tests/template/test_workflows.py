@@ -308,7 +308,8 @@ def adopted(render, tmp_path_factory) -> Path:
 
 def test_the_infrastructure_layout_ships_ci_without_the_starter(adopted):
     """CI, pre-commit and the answers file only; no dependency-drift canary (it installs the
-    starter's package, which an adopted repo does not have)."""
+    starter's package, which an adopted repo does not have) and no Colab gate (TK112 judges the
+    starter's install cell and gives no result here: tests/cli/test_check_colab.py)."""
     files = sorted(p.relative_to(adopted).as_posix() for p in adopted.rglob("*") if p.is_file())
     assert [p for p in files if not p.startswith(".github/")] == [
         ".copier-answers.yml",

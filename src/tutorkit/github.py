@@ -50,7 +50,7 @@ DEFAULT_API_URL = "https://api.github.com"
 TOKEN_ENVS = ("GH_TOKEN", "GITHUB_TOKEN")
 NOTEBOOKS_WORKFLOW = ".github/workflows/notebooks.yml"
 UPDATE_BRANCH = "template-update"
-TRACKING_LABELS = ("notebooks-failing", "dependency-drift")
+TRACKING_LABELS = ("notebooks-failing", "dependency-drift", "colab-install")
 OWNER = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
 NAME = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
 GITHUB_REMOTE = re.compile(

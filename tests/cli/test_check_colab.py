@@ -8,14 +8,20 @@ before and after a Colab update. Nothing is fetched: the tests read those files.
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import re
+import sys
+import tomllib
+import types
 from pathlib import Path
 
 import pytest
 from cli_support import commit_all
+from packaging.requirements import Requirement
 from support import git
 
-from tutorkit.checks.colab import freeze_versions
+from tutorkit.checks.colab import freeze_versions, load_runtime
 
 SNAPSHOTS = Path(__file__).resolve().parents[1] / "data" / "colab"
 BEFORE = SNAPSHOTS / "2026-08-14-python3.12"
@@ -99,3 +105,131 @@ def test_freeze_lines_with_wheel_urls_give_their_version():
         "manylinux_2_28_x86_64.whl\nsomething @ git+https://example.org/x.git\n"
     )
     assert freeze_versions(text) == {"pyyaml": "6.0.3", "torch": "2.11.0+cpu"}
+
+
+# --- the starter's install cell is the one TK112 calls minimal ---
+
+STARTERS = {
+    "pytorch": {"framework": "pytorch"},
+    "tensorflow": {"framework": "tensorflow"},
+    "text-classification": {"task": "text-classification"},
+}
+KEEPS = re.compile(
+    r"^Colab keeps its (\S+) (\S+)(?: for (\S+))? \(CI tests (?:the lock's )?(\S+)\)$"
+)
+
+
+@pytest.fixture(scope="module")
+def starters(tmp_path_factory, render) -> dict[str, Path]:
+    """A fresh starter of each framework, and the text task, as `tutorkit new` makes it."""
+    found = {}
+    for name, answers in STARTERS.items():
+        repo = render(tmp_path_factory.mktemp("starter") / name, **answers)
+        git(repo, "init", "--quiet")
+        commit_all(repo, "Generated")
+        found[name] = repo
+    return found
+
+
+def _locked(repo: Path) -> dict[str, str]:
+    text = (repo / "requirements.lock").read_text()
+    return {n.lower(): v for n, v in re.findall(r"^([A-Za-z0-9._-]+)==(\S+)", text, re.M)}
+
+
+@pytest.mark.parametrize("snapshot", [BEFORE, AFTER], ids=lambda p: p.name)
+@pytest.mark.parametrize("starter", list(STARTERS))
+def test_the_starters_install_cell_is_the_minimal_one(tk, starters, starter, snapshot):
+    """On both runtimes, for each starter: the package installs, the cell replaces nothing of
+    Colab's and needs nothing added (the minimal cell is the starter's, `pip install` of the
+    repo), and what the rule reports is exactly each direct dependency that Colab has at
+    another version than the lock, read here from the snapshot and the lock themselves."""
+    repo = starters[starter]
+    result = tk112(tk, repo, snapshot)
+    assert result["result"] == "warn"
+    *kept, minimal = result["problems"]
+    assert minimal == "the minimal install cell: %pip install --quiet <this repo>"
+    colab = freeze_versions((snapshot / "pip-freeze.txt").read_text())
+    locked = _locked(repo)
+    project = tomllib.loads((repo / "pyproject.toml").read_text())["project"]
+    differs = set()
+    for line in project["dependencies"]:
+        requirement = Requirement(line)
+        if requirement.marker and not requirement.marker.evaluate({"sys_platform": "linux"}):
+            continue
+        name = requirement.name.lower()
+        on_colab = "tensorflow" if name == "tensorflow-cpu" else name
+        assert on_colab in colab, f"{name}: the starter needs what Colab lacks"
+        if locked[name] != colab[on_colab]:
+            differs.add((on_colab, colab[on_colab], locked[name]))
+    reported = set()
+    for line in kept:
+        match = KEEPS.match(line)
+        assert match, line
+        reported.add((match[1], match[2], match[4]))
+    assert reported == differs and len(kept) == len(differs)
+    assert ("tensorflow" in {name for name, _, _ in reported}) == (starter == "tensorflow")
+
+
+def test_the_tensorflow_cell_keeps_colabs_tensorflow(starters, tmp_path, monkeypatch):
+    """The TensorFlow starter's first cell, run as on Colab (Colab cannot be reached from here:
+    `google.colab` is a stand-in module, git and pip are recorded, not run, and the clone's
+    pyproject.toml is the rendered one): where a TensorFlow is installed it installs the
+    package's dependencies but tensorflow-cpu (another build of the same `tensorflow` module),
+    then the package without its dependencies; where none is, the package as the other
+    starters do."""
+    repo = starters["tensorflow"]
+    notebook = json.loads((repo / "notebooks" / "01-quickstart.ipynb").read_text())
+    source = "".join(next(c for c in notebook["cells"] if c["cell_type"] == "code")["source"])
+    answers = (repo / ".copier-answers.yml").read_text()
+    checkout = "/content/" + re.search(r"^repo_name: (\S+)$", answers, re.M)[1]
+    dependencies = tomllib.loads((repo / "pyproject.toml").read_text())["project"]["dependencies"]
+    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    monkeypatch.chdir(tmp_path)
+
+    def run_cell() -> list:
+        calls: list = []
+        monkeypatch.setattr("subprocess.run", lambda args, _calls=calls, **_: _calls.append(args))
+        monkeypatch.setattr("os.chdir", lambda folder, _calls=calls: _calls.append(folder))
+
+        def clone_open(path, mode="r"):
+            assert path == f"{checkout}/pyproject.toml"
+            return (repo / "pyproject.toml").open(mode)
+
+        exec(compile(source, "cell", "exec"), {"open": clone_open})  # noqa: S102
+        return calls
+
+    pip = [sys.executable, "-m", "pip", "install", "--quiet"]
+    if importlib.util.find_spec("tensorflow") is None:  # this test environment has none
+        clone, install, moved = run_cell()
+        assert install == [*pip, checkout] and moved == f"{checkout}/notebooks"
+    installed = tmp_path / "site"
+    (installed / "tensorflow").mkdir(parents=True)
+    (installed / "tensorflow" / "__init__.py").write_text("")
+    monkeypatch.syspath_prepend(str(installed))
+    clone, requirements, package, moved = run_cell()
+    assert clone[:2] == ["git", "clone"] and clone[-1] == checkout
+    assert requirements == [*pip, *[d for d in dependencies if not d.startswith("tensorflow-cpu")]]
+    assert 'tensorflow; sys_platform == "darwin"' in requirements  # pip skips it on Linux
+    assert package == [*pip, "--no-deps", checkout] and moved == f"{checkout}/notebooks"
+
+
+def test_markers_are_read_as_on_colab():
+    """Linux, x86-64, the runtime's Python: the TensorFlow starter's macOS line does not apply."""
+    before = load_runtime(BEFORE)
+    after = load_runtime(AFTER)
+    assert not before.applies('tensorflow; sys_platform == "darwin"')
+    assert before.applies('tensorflow-cpu; sys_platform != "darwin"')
+    assert before.applies('numpy; python_version < "3.13"')
+    assert not after.applies('numpy; python_version < "3.13"')
+    assert before.applies('x; platform_machine == "x86_64" and platform_system == "Linux"')
+
+
+def test_an_adopted_repo_gets_no_tk112(tk, render, tmp_path):
+    """The rule judges the starter's install cell (`pip install` of its package): an adopted
+    repo's notebooks have their own, so TK112 gives no result there (and the Colab gate's
+    workflow is not rendered for that layout)."""
+    repo = render(tmp_path / "adopted", layout="infrastructure")
+    git(repo, "init", "--quiet")
+    commit_all(repo, "Adopted")
+    _, out, _ = tk("check", repo, "--colab", BEFORE, "--json")
+    assert "TK112" not in {r["id"] for r in json.loads(out)}

@@ -67,6 +67,7 @@ def dormant_repo(slug: str) -> dict:
         "issues": [
             issue(3, slug, "The weekly notebooks run fails", ["notebooks-failing"]),
             issue(4, slug, "Newest releases break", ["dependency-drift"]),
+            issue(8, slug, "The install cell fails on Colab", ["colab-install"]),
             issue(5, slug, "A pull request with the label", ["notebooks-failing"], is_pull=True),
             issue(6, slug, "Typo in the README", ["bug"]),
         ],
@@ -160,6 +161,7 @@ def test_status_github_reports_each_repo(make_repo, tk, github):
     assert [(i["number"], i["label"]) for i in dormant["tracking_issues"]] == [
         (3, "notebooks-failing"),
         (4, "dependency-drift"),
+        (8, "colab-install"),
     ]
     assert dormant["attention"] == [
         "notebooks workflow disabled_inactivity",
@@ -168,6 +170,7 @@ def test_status_github_reports_each_repo(make_repo, tk, github):
         "template-update pull request #7: checks failing",
         "open issue #3 (notebooks-failing)",
         "open issue #4 (dependency-drift)",
+        "open issue #8 (colab-install)",
     ]
     # Few calls: 4 per repo, 2 more for an open update PR; read-only; the token on each.
     per_repo = {}
@@ -223,7 +226,7 @@ def test_status_github_table(make_repo, tk, github):
         "disabled_inactivity (also disabled for inactivity: template-update.yml)",
         "failure 2026-01-12",
         "#7 checks: 1 passed, 1 failing, 1 pending",
-        "#3 notebooks-failing, #4 dependency-drift",
+        "#3 notebooks-failing, #4 dependency-drift, #8 colab-install",
     ]
     assert github_columns(GitHubHealth(error="GitHub has no such repository")) == [
         "error: GitHub has no such repository",

@@ -70,6 +70,7 @@ def expected_files(
         "runtime.txt",
         ".gitignore",
         ".pre-commit-config.yaml",
+        ".github/workflows/colab.yml",
         ".github/workflows/dependency-drift.yml",
         ".github/workflows/notebooks.yml",
         ".github/workflows/template-update.yml",

@@ -53,6 +53,10 @@ RUN_TESTS = "Run the tests and execute every notebook"
 RESOLVE_TODAY = "Resolve the lock as of today"
 NOTEBOOKS_ON_PR = "Run the notebooks on the pull request"
 TRACK = "Open, update or close the tracking issue"
+DOWNLOAD_COLAB = "Download Colab's package list"
+CHECK_COLAB = "Check the install cell against Colab"
+REPORT_COLAB = "Report what the install cell does on Colab"
+COLAB_SNAPSHOTS = CHECKOUT / "tests" / "data" / "colab"
 INSTALLED_SUITE = (
     "tests/template/test_execute.py::test_generated_repo_test_suite_passes_including_its_notebooks"
 )
@@ -66,7 +70,17 @@ EXERCISED_BY = {
     "test_template_update_installs_tutorkit_from_its_repository_at_the_recorded_tag": [
         ("template-update.yml", "update", "Install tutorkit"),
         ("dependency-drift.yml", "refresh", "Install tutorkit"),
+        ("colab.yml", "gate", "Install tutorkit"),
     ],
+    "test_the_colab_gate_reports_the_install_cell_on_the_downloaded_runtime": [
+        ("colab.yml", "gate", DOWNLOAD_COLAB),
+        ("colab.yml", "gate", CHECK_COLAB),
+        ("colab.yml", "gate", REPORT_COLAB),
+    ],
+    "test_the_colab_gate_fails_where_colabs_python_cannot_install_the_package": [
+        ("colab.yml", "gate", REPORT_COLAB),
+    ],
+    "test_colab_gate_failures_go_to_their_own_issue": [("colab.yml", "track", TRACK)],
     "test_the_canary_resolves_the_lock_as_of_today": [
         ("dependency-drift.yml", "refresh", "Resolve the lock as of today"),
     ],
@@ -254,6 +268,8 @@ def test_template_update_installs_tutorkit_from_its_repository_at_the_recorded_t
     rendered = variants[VARIANTS[0]]
     found = step(rendered, "template-update.yml", "update", "Install tutorkit")
     canary = step(rendered, "dependency-drift.yml", "refresh", "Install tutorkit")
+    # The Colab gate installs it exactly so: the rule it runs is the template version's.
+    assert step(rendered, "colab.yml", "gate", "Install tutorkit")["run"] == found["run"]
     # The canary's lock refresh installs it the same way, with the `deps` extra (uv).
     assert canary["run"] == found["run"].replace('"tutorkit @ ', '"tutorkit[deps] @ ')
     assert '"tutorkit[deps] @ git+https://github.com/tutorkit/tutorkit.git@$tag"' in canary["run"]
@@ -716,6 +732,110 @@ def test_canary_failures_go_to_their_own_issue(repo, tmp_path):
     calls = canary(json.dumps({"latest": {"result": "success", "outputs": {}}}))
     assert calls[1][:3] == ["issue", "close", "2"]
     assert [i["state"] for i in gh.state["issues"]] == ["open", "closed"]
+
+
+# --- the Colab gate ---
+
+
+def colab_gate(repo: Path, snapshot: Path, tmp_path: Path) -> tuple[dict, list]:
+    """The gate's download, check and report steps, as GitHub runs them, with `curl` reading
+    the snapshot folder (a file:// URL) in place of raw.githubusercontent.com (unreachable
+    here) and this checkout's tutorkit on PATH; the environment and each step's result."""
+    env = actions_env(tmp_path, GITHUB_WORKFLOW="colab")
+    download = step(repo, "colab.yml", "gate", DOWNLOAD_COLAB)
+    assert download["env"] == {
+        "BACKEND_INFO": "https://raw.githubusercontent.com/googlecolab/backend-info/main"
+    }
+    done = [run_step(download, repo, {"BACKEND_INFO": snapshot.as_uri()}, env)]
+    for name in (CHECK_COLAB, REPORT_COLAB):
+        if done[-1].returncode == 0:
+            done.append(run_step(step(repo, "colab.yml", "gate", name), repo, {}, env))
+    return env, done
+
+
+def test_the_colab_gate_reports_the_install_cell_on_the_downloaded_runtime(repo, tmp_path):
+    """Weekly and by hand, nothing written: the runtime's two files downloaded under their
+    published names, `tutorkit check --colab` on them, and TK112's report in the job summary
+    (the snapshot of 2026-08-14, Python 3.12: the starter installs; Colab keeps its own
+    versions). A list that is not there fails the download; one tutorkit cannot read fails the
+    check, with its one sentence."""
+    colab = workflow(repo, "colab.yml")
+    assert set(colab["on"]) == {"schedule", "workflow_dispatch"}
+    assert colab["on"]["schedule"] == [{"cron": "53 5 * * 2"}]  # Tuesdays
+    assert colab["jobs"]["gate"]["permissions"] == {"contents": "read"}
+    env, done = colab_gate(repo, COLAB_SNAPSHOTS / "2026-08-14-python3.12", tmp_path)
+    assert [d.returncode for d in done] == [0, 0, 0], done[-1].stdout + done[-1].stderr
+    listed = sorted(p.name for p in (Path(env["RUNNER_TEMP"]) / "colab").iterdir())
+    assert listed == ["os-info.txt", "pip-freeze.txt"]
+    summary = Path(env["GITHUB_STEP_SUMMARY"]).read_text()
+    assert summary.startswith("### The install cell on Colab: warn\n\n")
+    assert "- Colab keeps its torch 2.11.0+cpu (CI tests the lock's 2.13.0+cpu)\n" in summary
+    assert "- the minimal install cell: %pip install --quiet <this repo>\n" in summary
+    assert summary.endswith(
+        "\n\nMake the notebook's install cell the minimal one the rule prints (pinning what Colab "
+        "lacks at the lock's versions), or pin in pyproject.toml only what must differ. "
+        "(https://tutorkit.github.io/tutorkit/checks/#tk112)\n"
+    )
+    assert outputs(env)["failed"] == ""
+    # A list that is not published: curl --fail ends the step.
+    _, done = colab_gate(repo, tmp_path / "nothing-here", tmp_path / "missing")
+    assert len(done) == 1 and done[0].returncode != 0
+    # Files that are not Colab's list: tutorkit says why, and the check step fails.
+    lists = tmp_path / "not-a-list"
+    lists.mkdir()
+    for name in ("pip-freeze.txt", "os-info.txt"):
+        (lists / name).write_text("<html>rate limited</html>\n")
+    _, done = colab_gate(repo, lists, tmp_path / "unreadable")
+    assert [d.returncode for d in done] == [0, 1]
+    assert "names no Python or its pip-freeze.txt no package" in done[1].stderr
+
+
+def test_the_colab_gate_fails_where_colabs_python_cannot_install_the_package(repo, tmp_path):
+    """A repo that allows Python below 3.13 only, against the runtime of 2026-08-19 (Python
+    3.13): the report step fails the job with the reason, and hands it to the tracking issue."""
+    pyproject = repo / "pyproject.toml"
+    text = pyproject.read_text()
+    pyproject.write_text(text.replace('requires-python = ">=3.11"', 'requires-python = "<3.13"'))
+    env, done = colab_gate(repo, COLAB_SNAPSHOTS / "2026-08-19-python3.13", tmp_path)
+    assert [d.returncode for d in done] == [0, 0, 1]
+    reason = "cannot install on Colab's Python 3.13.15: pyproject.toml requires Python <3.13"
+    assert f"::error::{reason}" in done[2].stderr
+    assert outputs(env)["failed"].splitlines()[0] == reason
+    summary = Path(env["GITHUB_STEP_SUMMARY"]).read_text()
+    assert summary.startswith(f"### The install cell on Colab: fail\n\n- {reason}\n")
+
+
+def test_colab_gate_failures_go_to_their_own_issue(repo, tmp_path):
+    """The gate keeps its own issue (label colab-install), beside the notebooks one: the
+    reason the install cell fails is in it; a passing run closes it."""
+    job = workflow(repo, "colab.yml")["jobs"]["track"]
+    assert job["needs"] == ["gate"] and job["permissions"] == {
+        "contents": "read",
+        "issues": "write",
+    }
+    assert job["concurrency"]["group"] == "tracking-issue-colab-install"
+    gh = GhStandIn(
+        tmp_path,
+        REPO,
+        issues=[open_issue(1, "notebooks-failing")],
+        labels={"notebooks-failing": {}},
+    )
+    gate = tracker(repo, gh, tmp_path, "colab.yml")
+    reason = "cannot install on Colab's Python 3.13.15: pyproject.toml requires Python <3.13"
+    failing = json.dumps({"gate": {"result": "failure", "outputs": {"failed": reason}}})
+    calls = gate(failing, "schedule", number=9)
+    assert calls[1][:4] == ["label", "create", "colab-install", "--color"]
+    assert calls[2][:6] == [
+        *("issue", "create", "--title"),
+        "The notebook's install cell does not work on Colab",
+        *("--label", "colab-install"),
+    ]
+    notebooks_issue, colab_issue = gh.state["issues"]
+    assert (notebooks_issue["state"], notebooks_issue["comments"]) == ("open", [])
+    assert run_url(9) in colab_issue["body"]
+    assert f"- `gate`:\n  - `{reason}`\n" in colab_issue["body"]
+    calls = gate(json.dumps({"gate": {"result": "success", "outputs": {"failed": ""}}}))
+    assert calls[1][:3] == ["issue", "close", "2"]
 
 
 # --- keep-alive ---

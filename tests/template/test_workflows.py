@@ -19,7 +19,7 @@ from support import VARIANTS, actionlint_findings, workflow_schema_errors, zizmo
 
 from tutorkit.github import REPORT_ARTIFACT
 
-WORKFLOWS = ("dependency-drift.yml", "notebooks.yml", "template-update.yml")
+WORKFLOWS = ("colab.yml", "dependency-drift.yml", "notebooks.yml", "template-update.yml")
 SCRIPTS = ("job_report.py", "lock_check.py", "template_update.py", "tracking_issue.py")  # starter
 
 # The jobs that may write, and what (every other job reads at most).
@@ -28,6 +28,7 @@ WRITES = {
     ("notebooks.yml", "track"): {"issues"},
     ("notebooks.yml", "keep-alive"): {"actions"},
     ("dependency-drift.yml", "track"): {"issues"},
+    ("colab.yml", "track"): {"issues"},
     ("dependency-drift.yml", "refresh"): {"contents", "pull-requests", "actions", "statuses"},
     ("template-update.yml", "update"): {"contents", "pull-requests", "actions", "statuses"},
 }
@@ -69,6 +70,12 @@ EXPECTED_EXPRESSIONS = {
         "${{ steps.drift.outputs.drift }}",
         "${{ toJSON(needs) }}",
         "${{ steps.app.outputs.token || secrets.TEMPLATE_UPDATE_TOKEN || github.token }}",
+    },
+    "colab.yml": {
+        "${{ github.workflow }}",
+        "${{ steps.report.outputs.failed }}",
+        "${{ toJSON(needs) }}",
+        "${{ github.token }}",
     },
 }
 
@@ -268,7 +275,7 @@ def test_same_action_same_pin(variants):
 def test_github_workflow_schema(variants):
     """Every variant's workflows, in one run of the validator (each run starts in ~1.5 s)."""
     files = [path for repo in variants.values() for path in workflow_files(repo)]
-    assert len(files) == 3 * len(VARIANTS)
+    assert len(files) == len(WORKFLOWS) * len(VARIANTS)
     assert workflow_schema_errors(files) == ""
 
 
@@ -301,7 +308,8 @@ def adopted(render, tmp_path_factory) -> Path:
 
 def test_the_infrastructure_layout_ships_ci_without_the_starter(adopted):
     """CI, pre-commit and the answers file only; no dependency-drift canary (it installs the
-    starter's package, which an adopted repo does not have)."""
+    starter's package, which an adopted repo does not have) and no Colab gate (TK112 judges the
+    starter's install cell and gives no result here: tests/cli/test_check_colab.py)."""
     files = sorted(p.relative_to(adopted).as_posix() for p in adopted.rglob("*") if p.is_file())
     assert [p for p in files if not p.startswith(".github/")] == [
         ".copier-answers.yml",

@@ -5,7 +5,10 @@ repository (``pip-freeze.txt``, ``os-info.txt``). `tutorkit check --colab DIR` r
 DIR (a checkout of that repository, or the two files) and compares them with what the generated
 notebook's install cell does there: ``pip install`` of the tutorial's package, which installs
 pyproject.toml's dependencies (the template's unpinned, so Colab's own versions are kept; the
-author's pinned, so they replace Colab's) and nothing of requirements.lock.
+author's pinned, so they replace Colab's) and nothing of requirements.lock. A dependency's
+environment marker is read as on Colab (Linux, x86-64, the runtime's Python), and Colab's
+``tensorflow`` serves for ``tensorflow-cpu`` (one ``tensorflow`` module, two builds: the
+TensorFlow starter's install cell installs tensorflow-cpu only where no TensorFlow is).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote
 
+from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from tutorkit.checks.dependencies import parse_requirement
@@ -29,6 +33,8 @@ PINNED = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)$")
 WHEEL_URL = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*) @ \S*/[^/-]+-([^-/]+)-[^/]*\.whl$")
 PYTHON = re.compile(r"^Python (\d+\.\d+\.\d+)\s*$", re.MULTILINE)
 LOCK_PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)", re.MULTILINE)
+# A dependency that Colab's own distribution of another name serves (the same import package).
+SERVED_BY = {"tensorflow-cpu": "tensorflow"}
 
 
 def _normalized(name: str) -> str:
@@ -41,6 +47,26 @@ class ColabRuntime:
 
     python: str
     packages: dict[str, str]
+
+    def applies(self, line: str) -> bool:
+        """Whether a requirement's environment marker holds on this runtime (Linux, x86-64)."""
+        try:
+            marker = Requirement(line).marker
+        except InvalidRequirement:
+            return True
+        python = ".".join(self.python.split(".")[:2])
+        return marker is None or marker.evaluate(
+            {
+                "sys_platform": "linux",
+                "platform_system": "Linux",
+                "platform_machine": "x86_64",
+                "os_name": "posix",
+                "python_version": python,
+                "python_full_version": self.python,
+                "implementation_name": "cpython",
+                "platform_python_implementation": "CPython",
+            }
+        )
 
 
 def freeze_versions(text: str) -> dict[str, str]:
@@ -92,7 +118,8 @@ class ColabInstalls(Rule):
             locked = {_normalized(n): v for n, v in LOCK_PIN.findall(text)}
         self.severity = "warn"
         found = self._python(str(project.get("requires-python") or ""))
-        requirements = [parse_requirement(str(line)) for line in project.get("dependencies", [])]
+        lines = [str(line) for line in project.get("dependencies", [])]
+        requirements = [parse_requirement(line) for line in lines if self.runtime.applies(line)]
         missing: list[str] = []
         for name, pin in filter(None, requirements):
             found += self._dependency(name, pin, locked, missing)
@@ -115,8 +142,10 @@ class ColabInstalls(Rule):
 
     def _dependency(self, name: str, pin: str, locked: dict, missing: list[str]) -> list[str]:
         """One dependency of the install cell against Colab; ``missing`` gets its pin if needed."""
-        colab = self.runtime.packages.get(name)
         lock = locked.get(name, "")
+        if SERVED_BY.get(name) in self.runtime.packages:
+            return self._served(name, pin or lock)
+        colab = self.runtime.packages.get(name)
         if colab is None:
             return self._absent(name, pin or "", lock, missing)
         if pin and pin != colab:
@@ -124,6 +153,14 @@ class ColabInstalls(Rule):
             return [f"the install cell replaces Colab's {name} {colab} with {pin}"]
         if lock and lock != colab:
             return [f"Colab keeps its {name} {colab} (CI tests the lock's {lock})"]
+        return []
+
+    def _served(self, name: str, tested: str) -> list[str]:
+        """A dependency that Colab's distribution of another name serves: the cell keeps it."""
+        served = SERVED_BY[name]
+        colab = self.runtime.packages[served]
+        if tested and tested != colab:
+            return [f"Colab keeps its {served} {colab} for {name} (CI tests {tested})"]
         return []
 
     @staticmethod

@@ -118,10 +118,11 @@ class Trials:
 
     def check_budget(self) -> None:
         if len(self.done) >= self.args.max_trials:
-            raise OutOfTrials(f"the bound of {self.args.max_trials} trials is reached")
+            raise OutOfTrials(f"the bound (--max-trials {self.args.max_trials}) is reached")
         elapsed = time.monotonic() - self.started
         if self.done and elapsed + self.slowest > self.args.minutes * 60:
-            raise OutOfTrials(f"another trial would pass the budget of {self.args.minutes} minutes")
+            budget = f"--minutes {self.args.minutes:g}"
+            raise OutOfTrials(f"another trial would end past the budget ({budget})")
 
     def trial(self, upgraded: frozenset) -> Trial:
         number, start = len(self.done) + 1, time.monotonic()
@@ -188,40 +189,19 @@ class Trials:
         return moved
 
 
-def split(items: list, parts: int) -> list[list]:
-    size, rest = divmod(len(items), parts)
-    chunks, start = [], 0
-    for index in range(parts):
-        end = start + size + (1 if index < rest else 0)
-        chunks.append(items[start:end])
-        start = end
-    return [chunk for chunk in chunks if chunk]
-
-
-def narrow(changes: list[str], fails) -> list[str]:
-    """The smallest failing subset of ``changes`` (which fails as a whole): delta debugging
-    (Zeller's ddmin). Each part, then each complement, is tried; the search goes into the
-    first that fails, and splits finer when none does."""
-    parts = 2
-    while len(changes) >= 2:
-        chunks = split(changes, parts)
-        found = first_failing(chunks, fails)
-        if found:
-            changes, parts = found, 2
-            continue
-        if parts > 2:  # with two parts, each complement is the other part
-            found = first_failing([[c for c in changes if c not in x] for x in chunks], fails)
-            if found:
-                changes, parts = found, max(parts - 1, 2)
-                continue
-        if parts >= len(changes):
-            break
-        parts = min(parts * 2, len(changes))
-    return changes
-
-
-def first_failing(candidates: list[list], fails) -> list | None:
-    return next((c for c in candidates if fails(frozenset(c))), None)
+def narrow(changes: list[str], fails, kept: tuple = ()) -> list[str]:
+    """The upgrades of ``changes`` that make ``kept`` (which passes) fail, when ``kept`` and all
+    of ``changes`` fail: delta debugging in halves. Into the half that fails alone; when neither
+    does, two upgrades break only together: each half is searched with the other applied."""
+    if len(changes) <= 1:
+        return changes
+    middle = (len(changes) + 1) // 2
+    first, second = changes[:middle], changes[middle:]
+    if fails(frozenset([*kept, *first])):
+        return narrow(first, fails, kept)
+    if fails(frozenset([*kept, *second])):
+        return narrow(second, fails, kept)
+    return narrow(first, fails, (*kept, *second)) + narrow(second, fails, (*kept, *first))
 
 
 def describe(names, changes: dict, moved: dict) -> str:
@@ -234,13 +214,16 @@ def describe(names, changes: dict, moved: dict) -> str:
 
 def verdict(trials: Trials, culprit: list[str], stopped: str) -> str:
     """The report's first line: which upgrade breaks which tests and notebooks."""
-    key = frozenset(culprit)
-    trial = trials.done.get(key) or (trials.whole if key == trials.whole.upgraded else None)
-    what = describe(culprit, trials.changes, trial.moved if trial else {})
-    failed = ", ".join(f"`{test}`" for test in trial.failed) if trial else ""
+    trial = trials.done.get(frozenset(culprit)) or trials.whole
+    if trial.upgraded != frozenset(culprit):
+        trial = Trial(0, frozenset(culprit), "fails")  # never tried as it is
+    what = describe(culprit, trials.changes, trial.moved)
+    failed = ", ".join(f"`{test}`" for test in trial.failed)
     named = failed or "the tests and notebooks named above"
     if stopped:
         return f"Narrowed to {what}, which break {named}; the search stopped: {stopped}."
+    if trial.outcome != "fails":
+        return f"Narrowed to {what}, which pass together: the break needs more of the upgrades."
     if len(culprit) == 1:
         return f"{what} breaks {named}."
     return f"{what} break {named} together (no one of them alone does)."
@@ -263,7 +246,7 @@ def report(trials: Trials, culprit: list[str] | None, stopped: str) -> list[str]
         lines = ["The lock itself fails here too: no newer release is to blame (see the run)."]
     else:
         lines = [verdict(trials, culprit, stopped)]
-    bound = f"{trials.args.max_trials} trials, {trials.args.minutes} minutes"
+    bound = f"{trials.args.max_trials} trials, {trials.args.minutes:g} minutes"
     lines += [
         "",
         f"Trials ({len(trials.done)}; at most {bound}); each is the lock with those upgrades, "
@@ -280,7 +263,9 @@ def bisect(trials: Trials) -> list[str]:
     try:
         if trials.fails(frozenset()):
             return report(trials, None, "")
-        return report(trials, narrow(changes, trials.fails), "")
+        culprit = narrow(changes, trials.fails)
+        trials.fails(frozenset(culprit))  # upgrades found apart are tried together
+        return report(trials, culprit, "")
     except OutOfTrials as why:
         failing = [t.upgraded for t in trials.done.values() if t.outcome == "fails"]
         smallest = sorted(min(failing, key=len)) if failing else changes

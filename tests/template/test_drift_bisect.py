@@ -135,6 +135,18 @@ def test_the_trials_are_bounded_in_number_and_minutes():
         trials.check_budget()
 
 
+def test_nothing_to_bisect_when_no_locked_release_moved(tmp_path, capsys, monkeypatch):
+    """A lock whose every package is installed at its locked release (pytest, here): the
+    script says so and tries nothing."""
+    monkeypatch.delenv("GITHUB_OUTPUT", raising=False)  # when tutorkit's own CI runs this
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    lock = tmp_path / "requirements.lock"
+    lock.write_text(f"pytest=={version('pytest')} \\\n    --hash=sha256:{'0' * 64}\n")
+    assert script().main([str(lock), "--uv", "uv", "--", "false"]) == 0
+    out = capsys.readouterr().out
+    assert out == "No package of the lock is at another release here: nothing to bisect.\n"
+
+
 # --- the workflow's wiring ---
 
 
@@ -379,6 +391,11 @@ def test_the_canary_names_the_one_upgrade_that_breaks_it(variants, index, enviro
     ]
     assert report in Path(env["GITHUB_STEP_SUMMARY"]).read_text()
     assert "::group::Trial 4: the lock, `beta` upgraded" in done.stdout
+    # Every trial is resolved as of one moment, the one the report names.
+    cutoffs = re.findall(r"^\$ .* pip compile .* --exclude-newer (\S+) ", done.stdout, re.M)
+    assert len(cutoffs) == 4 and len(set(cutoffs)) == 1
+    assert f"resolved with uv as of {cutoffs[0]} and installed with pip" in report
+    assert done.stdout.count("Successfully installed") == 4
 
 
 PAIR = (
@@ -392,7 +409,8 @@ def test_two_upgrades_that_break_it_only_together_are_named(variants, index, env
     """A repo that locks alpha and gamma: each 1.1 passes alone, the two together fail (3 * 3).
     Three trials; the pair is named with the failing test from the run that failed (--junit).
     beta, installed with the newest releases but not in this lock, is uninstalled by the first
-    trial, as lock_check would demand. Then the bound on trials, with --max-trials 1."""
+    trial, as lock_check would demand. Then the bound on trials, with --max-trials 1; then a
+    test that fails on the lock as well."""
     rendered = variants[VARIANTS[0]]
     repo = tiny_repo(tmp_path, rendered, index, ["alpha==1.0", "gamma==1.0"], PAIR)
     done, env = canary_run(rendered, repo, environment, index, tmp_path)
@@ -424,3 +442,19 @@ def test_two_upgrades_that_break_it_only_together_are_named(variants, index, env
         "reached.\n\nTrials (1; at most 1 trials, 40 minutes)"
     ), report
     assert trial_lines(report) == ["1. the lock itself: passes"]
+
+    # A test that fails on the lock too: no newer release is to blame, and one trial says so.
+    tests = repo / "tests" / "test_model.py"
+    tests.write_text(tests.read_text() + "\n\ndef test_broken_anyway():\n    assert False\n")
+    assert bash(f"python -m pip install --quiet {' '.join(NEWEST)}", repo, env).returncode == 0
+    Path(env["GITHUB_OUTPUT"]).write_text("")
+    done = bash(run, repo, env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = outputs(env)["culprit"]
+    assert report.startswith(
+        "The lock itself fails here too: no newer release is to blame (see the run).\n\n"
+        "Trials (1; at most 12 trials, 40 minutes)"
+    ), report
+    assert trial_lines(report) == [
+        "1. the lock itself: fails: `tests/test_model.py::test_broken_anyway`"
+    ]

@@ -155,6 +155,7 @@ class Trials:
         command += ["--exclude-newer", self.cutoff, "--python", sys.executable]
         command += ["--index-strategy", "unsafe-best-match"]
         command += [arg for name in sorted(upgraded) for arg in ("--upgrade-package", name)]
+        print("$ " + " ".join(command), flush=True)
         done = subprocess.run(command, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             return " ".join(done.stderr.split())[-300:]

@@ -75,6 +75,7 @@ def expected_files(
         ".github/workflows/notebooks.yml",
         ".github/workflows/template-update.yml",
         ".github/requirements-tools.lock",
+        ".github/scripts/drift_bisect.py",
         ".github/scripts/job_report.py",
         ".github/scripts/lock_check.py",
         ".github/scripts/template_update.py",

@@ -139,6 +139,13 @@ EXERCISED_BY = {
         ("dependency-drift.yml", "latest", "Compare with the pins"),
     ],
     "test_canary_failures_go_to_their_own_issue": [("dependency-drift.yml", "track", TRACK)],
+    # The canary's bisection runs offline on a tiny wheel folder; its uv install is checked.
+    "tests/template/test_drift_bisect.py::test_the_canary_names_the_one_upgrade_that_breaks_it": [
+        ("dependency-drift.yml", "latest", "Find the upgrade that breaks them"),
+    ],
+    "tests/template/test_drift_bisect.py::test_uv_is_installed_apart_at_tutorkits_release": [
+        ("dependency-drift.yml", "latest", "Install uv, apart from the tested environment"),
+    ],
 }
 
 

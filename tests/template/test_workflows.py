@@ -20,7 +20,13 @@ from support import VARIANTS, actionlint_findings, workflow_schema_errors, zizmo
 from tutorkit.github import REPORT_ARTIFACT
 
 WORKFLOWS = ("colab.yml", "dependency-drift.yml", "notebooks.yml", "template-update.yml")
-SCRIPTS = ("job_report.py", "lock_check.py", "template_update.py", "tracking_issue.py")  # starter
+SCRIPTS = (  # starter
+    "drift_bisect.py",
+    "job_report.py",
+    "lock_check.py",
+    "template_update.py",
+    "tracking_issue.py",
+)
 
 # The jobs that may write, and what (every other job reads at most).
 WRITES = {
@@ -68,6 +74,7 @@ EXPECTED_EXPRESSIONS = {
         "${{ github.workflow }}",
         "${{ steps.failed.outputs.failed }}",
         "${{ steps.drift.outputs.drift }}",
+        "${{ steps.culprit.outputs.culprit }}",
         "${{ toJSON(needs) }}",
         "${{ steps.app.outputs.token || secrets.TEMPLATE_UPDATE_TOKEN || github.token }}",
     },
@@ -317,8 +324,9 @@ def test_the_infrastructure_layout_ships_ci_without_the_starter(adopted):
     ]
     assert [p.name for p in workflow_files(adopted)] == ["notebooks.yml", "template-update.yml"]
     scripts = sorted(p.name for p in (adopted / ".github" / "scripts").iterdir())
-    # the notebook runner instead of the lock check (an adopted repo has no requirements.lock)
-    assert scripts == sorted({*SCRIPTS, "notebooks.py"} - {"lock_check.py"})
+    # the notebook runner instead of the lock check (an adopted repo has no requirements.lock),
+    # and no canary's bisection
+    assert scripts == sorted({*SCRIPTS, "notebooks.py"} - {"lock_check.py", "drift_bisect.py"})
 
 
 def test_the_infrastructure_layout_runs_every_notebook_without_the_starters_files(adopted):

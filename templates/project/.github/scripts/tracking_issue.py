@@ -13,7 +13,9 @@ Usage (GitHub Actions sets the environment):
 Environment: NEEDS (the job's `toJSON(needs)`: each job's result and outputs), EVENT
 (github.event_name), RUN_URL (the run's web page), GH_TOKEN and GH_REPO (for `gh`).
 A job's `failed` output lists its failing tests and notebooks, one a line; a `drift` output
-(the dependency-drift canary) lists the installed releases that differ from the pins.
+(the dependency-drift canary) lists the installed releases that differ from the pins, and a
+`culprit` output (its bisection, .github/scripts/drift_bisect.py) names the upgrade that breaks
+them and the trials made.
 """
 
 from __future__ import annotations
@@ -51,12 +53,21 @@ def report(needs: dict, what: str, run_url: str) -> str:
     for job_id, job in needs.items():
         if job.get("result") == "failure":
             lines += job_lines(job_id, job)
-    drift = [(job.get("outputs") or {}).get("drift", "").strip() for job in needs.values()]
-    drift = [text for text in drift if text]
+    culprit = outputs_named(needs, "culprit")
+    if culprit:
+        lines += ["", "The upgrade that breaks them (tried from requirements.lock):", ""]
+        lines += culprit
+    drift = outputs_named(needs, "drift")
     if drift:
         lines += ["", "Installed releases that differ from the pins (requirements.lock):", ""]
         lines += drift
     return "\n".join(lines) + "\n"
+
+
+def outputs_named(needs: dict, name: str) -> list[str]:
+    """Each job's non-empty output ``name``."""
+    found = [(job.get("outputs") or {}).get(name, "").strip() for job in needs.values()]
+    return [text for text in found if text]
 
 
 def job_lines(job_id: str, job: dict) -> list[str]:

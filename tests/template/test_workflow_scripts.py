@@ -1013,11 +1013,22 @@ def test_the_canary_resolves_the_lock_as_of_today(variants, tmp_path):
 
     found = step(variants[VARIANTS[0]], "dependency-drift.yml", "refresh", RESOLVE_TODAY)
     assert found["if"] == "hashFiles('requirements.lock') != ''"
-    repo = shutil.copytree(variants["tensorflow", "3.11"], tmp_path / "repo")
+    repo = published(variants["tensorflow", "3.11"], tmp_path)  # a checkout: a git repo
     done = run_step(found, repo, {})
     assert done.returncode == 0, done.stdout + done.stderr
     today = datetime.datetime.now(datetime.UTC).date().isoformat()
     assert f"#    tutorkit lock --date {today}\n" in (repo / "requirements.lock").read_text()
+    assert f"(tutorkit lock, as of {today})" in (repo / "constraints.txt").read_text()
+    # ... and the pull request carries both files the step wrote.
+    jobs = load(repo / ".github" / "workflows" / "dependency-drift.yml")["jobs"]
+    (pr,) = [s for s in jobs["refresh"]["steps"] if s.get("id") == "pr"]
+    assert pr["with"]["add-paths"].split() == ["requirements.lock", "constraints.txt"]
+    assert git(repo, "status", "--porcelain").split() == [
+        "M",
+        "constraints.txt",
+        "M",
+        "requirements.lock",
+    ]
 
 
 def test_the_canary_starts_the_notebooks_on_its_pull_request_without_a_token(variants, tmp_path):

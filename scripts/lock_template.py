@@ -20,6 +20,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import tomllib
 from pathlib import Path
 
 import copier
@@ -31,7 +32,16 @@ LOCKS = CHECKOUT / "templates" / "locks"
 # What the generated workflows install besides the tutorial (the hygiene job's pre-commit), as
 # templates/dependencies.jinja pins it; rendered as .github/requirements-tools.lock.
 TOOLS = "tools.txt"
-TOOL_PIN = re.compile(r'\("(pre-commit)", "([^"]+)", ""\)')
+TOOL_NAMES = ("pre-commit",)
+# What runs an adopted repo's notebooks (.github/scripts/notebooks.py), besides its own
+# requirements: rendered as .github/requirements-runner.lock in the infrastructure layout.
+RUNNER = "runner.txt"
+RUNNER_NAMES = ("pytest", "papermill", "ipykernel")
+# What the workflows that run tutorkit install (template-update, the Colab gate, the canary's
+# refresh, the fleet's): tutorkit's own dependencies and its `deps` extra (uv), as this
+# release's pyproject.toml states them; tutorkit itself then comes from its repository at the
+# repo's release tag, with --no-deps (pip cannot hash a git checkout).
+TUTORKIT = "tutorkit.txt"
 # The dependency sets the template ships a lock for: every set on Python 3.11 (tensorflow has
 # no text-classification member), and TensorFlow's on 3.12 and 3.13. PyTorch's on 3.12 and 3.13
 # need PyTorch's CPU index (torch==...+cpu for cp312/cp313), which the release machine must reach.
@@ -47,10 +57,18 @@ SETS = [
 ]
 
 
-def tools() -> str:
-    """The tools' pins, as templates/dependencies.jinja's dev list has them."""
+def tutorkit_requirements() -> str:
+    """tutorkit's dependencies and its `deps` extra, as pyproject.toml states them."""
+    project = tomllib.loads((CHECKOUT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    lines = [*project["dependencies"], *project["optional-dependencies"]["deps"]]
+    return "".join(f"{line}\n" for line in lines)
+
+
+def tools(names: tuple[str, ...]) -> str:
+    """The pins of ``names``, as templates/dependencies.jinja's dev list has them."""
     text = (CHECKOUT / "templates" / "dependencies.jinja").read_text(encoding="utf-8")
-    return "".join(f"{name}=={pin}\n" for name, pin in TOOL_PIN.findall(text))
+    pins = dict(re.findall(r'\("([a-z0-9-]+)", "([^"]+)", ""\)', text))
+    return "".join(f"{name}=={pins[name]}\n" for name in names)
 
 
 def lock_name(answers: dict) -> str:
@@ -81,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--date", required=True, metavar="YYYY-MM-DD")
     parser.add_argument("--wheels", metavar="DIR")
     args = parser.parse_args(argv)
-    names = [*map(lock_name, SETS), *map(constraints_name, SETS), TOOLS]
+    names = [*map(lock_name, SETS), *map(constraints_name, SETS), TOOLS, RUNNER, TUTORKIT]
     for name in names:  # the template includes them: a new one starts from an empty file
         (LOCKS / name).touch()
     with tempfile.TemporaryDirectory() as scratch:
@@ -104,7 +122,12 @@ def main(argv: list[str] | None = None) -> int:
                 f"{lock_name(answers)}: {constraints.count(chr(10)) - 4} packages", file=sys.stderr
             )
     command = f"python scripts/lock_template.py --date {args.date}"
-    (LOCKS / TOOLS).write_text(lock_tools(tools(), args.date, command), encoding="utf-8")
+    for name, requirements in (
+        (TOOLS, tools(TOOL_NAMES)),
+        (RUNNER, tools(RUNNER_NAMES)),
+        (TUTORKIT, tutorkit_requirements()),
+    ):
+        (LOCKS / name).write_text(lock_tools(requirements, args.date, command), encoding="utf-8")
     return 0
 
 

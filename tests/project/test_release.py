@@ -39,6 +39,7 @@ from tutorkit.template import DEFAULT_DOCS_URL, DEFAULT_TEMPLATE_URL, PROJECT_UR
 
 WORKFLOWS = CHECKOUT / ".github" / "workflows"
 RELEASE_SCRIPT = CHECKOUT / ".ci" / "release.py"
+LOCK_TEMPLATE_SCRIPT = CHECKOUT / "scripts" / "lock_template.py"
 FULL_SHA = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
 VERSION_COMMENT = re.compile(r"^\s*uses:\s*\S+\s+#\s*v\d+\.\d+\.\d+\s*$")
 
@@ -433,6 +434,47 @@ def test_pip_installs_tutorkit_from_a_git_url(tmp_path):
     assert (Path(template) / "copier.yml").is_file()
     licence = site / f"tutorkit-{tutorkit.__version__}.dist-info" / "licenses" / "LICENSE"
     assert licence.read_bytes() == (CHECKOUT / "LICENSE").read_bytes()
+
+
+@pytest.mark.slow
+def test_the_workflows_tutorkit_installs_from_its_hashed_lock_then_the_git_tag(tmp_path):
+    """What every workflow that runs tutorkit installs, as the step runs it (git+file:// of a
+    repository of this checkout in place of GitHub): templates/locks/tutorkit.txt is tutorkit's
+    dependencies and `deps` extra resolved as of the recorded date, and installs hash-checked
+    into a fresh venv, where tutorkit --no-deps then runs (nothing missing: `pip check`)."""
+    import importlib.util
+
+    from tutorkit.lock import lock_tools, recorded_date
+
+    spec = importlib.util.spec_from_file_location("lock_template", LOCK_TEMPLATE_SCRIPT)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    shipped = (CHECKOUT / "templates" / "locks" / "tutorkit.txt").read_text()
+    date = "2026-12-06"
+    command = f"python scripts/lock_template.py --date {date}"
+    assert lock_tools(script.tutorkit_requirements(), date, command) == shipped
+    assert recorded_date(shipped) is None and f"--date {date}" in shipped
+    repo = checkout_copy(tmp_path / "tutorkit")
+    git(repo, "init", "--quiet")
+    git(repo, "add", "--all")
+    git(repo, "commit", "--quiet", "-m", "tutorkit as tagged")
+    venv.EnvBuilder(with_pip=True).create(tmp_path / "venv")
+    python = str(tmp_path / "venv" / "bin" / "python")
+    lock = tmp_path / "requirements-tutorkit.lock"
+    lock.write_text(shipped)
+    for args in (["--require-hashes", "-r", str(lock)], ["--no-deps", f"git+file://{repo}"]):
+        done = subprocess.run(
+            [python, "-m", "pip", "install", "-q", *args], capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr
+    done = subprocess.run([python, "-m", "pip", "check"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout
+    ran = subprocess.run(
+        [str(tmp_path / "venv" / "bin" / "tutorkit"), "--version"], capture_output=True, text=True
+    )
+    assert ran.returncode == 0 and tutorkit.__version__ in ran.stdout + ran.stderr
+    uv = subprocess.run([python, "-c", "import uv; print(uv.find_uv_bin())"], capture_output=True)
+    assert uv.returncode == 0  # the canary's `tutorkit lock` resolves with it
 
 
 # --- The addresses ----------------------------------------------------------------------------

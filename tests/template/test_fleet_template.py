@@ -67,6 +67,7 @@ def test_a_fleet_repo_has_the_registry_and_the_dashboard_workflow_only(
     assert files_of(fleet_repo) == {
         ".copier-answers.yml",
         ".gitignore",
+        ".github/requirements-tutorkit.lock",  # what its workflows install, hashed
         ".github/workflows/dashboard.yml",
         ".github/workflows/rollout.yml",
         "README.md",
@@ -163,6 +164,8 @@ def test_install_steps_install_this_tutorkit(fleet_repo, render, tmp_path):
     assert "git+https://github.com/tutorkit/tutorkit.git@$tag" in wanted
     for name, job in ((DASHBOARD, "build"), (ROLLOUT, "rollout")):
         assert steps_of(fleet_repo, name)[job, "Install tutorkit"]["run"] == wanted
+    lock = ".github/requirements-tutorkit.lock"  # the same hashed dependencies, in both repos
+    assert (fleet_repo / lock).read_bytes() == (member / lock).read_bytes()
 
 
 def publish(render, remotes: Path, slug: str, tmp_path: Path) -> None:

@@ -53,7 +53,7 @@ PIN = re.compile(r"^([a-z0-9][a-z0-9._-]*)==(\S+) \\$", re.MULTILINE)
 
 
 def test_the_template_ships_one_lock_per_dependency_set_and_the_tools_lock():
-    expected = [set_name(s) + ".txt" for s in SETS] + ["tools.txt"]
+    expected = [set_name(s) + ".txt" for s in SETS] + ["tools.txt", "tutorkit.txt"]
     expected += [set_name(s) + ".constraints.txt" for s in SETS]
     assert sorted(p.name for p in LOCKS.iterdir()) == sorted(expected)
 

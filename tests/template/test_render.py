@@ -75,6 +75,7 @@ def expected_files(
         ".github/workflows/notebooks.yml",
         ".github/workflows/template-update.yml",
         ".github/requirements-tools.lock",
+        ".github/requirements-tutorkit.lock",
         ".github/scripts/drift_bisect.py",
         ".github/scripts/job_report.py",
         ".github/scripts/lock_check.py",
@@ -206,6 +207,7 @@ INFRASTRUCTURE_FILES = {
     ".github/workflows/notebooks.yml",
     ".github/workflows/template-update.yml",
     ".github/requirements-tools.lock",  # the hygiene job's pre-commit, hashed
+    ".github/requirements-tutorkit.lock",  # what the workflows that run tutorkit install
     ".github/scripts/job_report.py",
     ".github/scripts/notebooks.py",  # the notebook runner that reads notebooks.toml
     ".github/scripts/template_update.py",

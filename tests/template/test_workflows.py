@@ -206,7 +206,9 @@ def test_template_update_workflow(variants):
     assert steps["Update from the template"]["run"].startswith("tutorkit update . --json > ")
     assert all("--trust" not in s.get("run", "") for s in job["steps"])
     install = steps["Install tutorkit"]["run"]
-    assert 'pip install "tutorkit @ git+https://github.com/tutorkit/tutorkit.git@$tag"' in install
+    assert "pip install --require-hashes -r .github/requirements-tutorkit.lock\n" in install
+    tagged = "git+https://github.com/tutorkit/tutorkit.git@$tag"
+    assert f'pip install --no-deps "tutorkit @ {tagged}"' in install
     app = steps["Create a GitHub App token (when the repo has a GitHub App set up)"]
     assert app["uses"].startswith("actions/create-github-app-token@")
     assert app["if"] == "vars.TUTORKIT_APP_CLIENT_ID != ''"

@@ -29,10 +29,10 @@ from tutorkit.lock import constraints_of, lock_tools, resolve
 
 CHECKOUT = Path(__file__).resolve().parents[1]
 LOCKS = CHECKOUT / "templates" / "locks"
-# What the generated workflows install besides the tutorial (the hygiene job's pre-commit), as
-# templates/dependencies.jinja pins it; rendered as .github/requirements-tools.lock.
 TOOLS = "tools.txt"
-TOOL_NAMES = ("pre-commit",)
+# What the generated workflows install besides the tutorial: the hygiene job's pre-commit and the
+# canary's bisection's uv (tutorkit's `deps` pin); rendered as .github/requirements-tools.lock.
+TOOL_NAMES = ("pre-commit", "uv")
 # What runs an adopted repo's notebooks (.github/scripts/notebooks.py), besides its own
 # requirements: rendered as .github/requirements-runner.lock in the infrastructure layout.
 RUNNER = "runner.txt"
@@ -65,9 +65,11 @@ def tutorkit_requirements() -> str:
 
 
 def tools(names: tuple[str, ...]) -> str:
-    """The pins of ``names``, as templates/dependencies.jinja's dev list has them."""
+    """The pins of ``names``, as templates/dependencies.jinja's dev list (or, for uv,
+    tutorkit's `deps` extra) has them."""
     text = (CHECKOUT / "templates" / "dependencies.jinja").read_text(encoding="utf-8")
     pins = dict(re.findall(r'\("([a-z0-9-]+)", "([^"]+)", ""\)', text))
+    pins |= dict(re.findall(r"^([a-z0-9-]+)==(\S+)$", tutorkit_requirements(), re.MULTILINE))
     return "".join(f"{name}=={pins[name]}\n" for name in names)
 
 

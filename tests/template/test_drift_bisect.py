@@ -177,16 +177,19 @@ def test_the_bisection_runs_only_when_the_newest_releases_fail_the_tests(variant
 
 def test_uv_is_installed_apart_at_tutorkits_release(variants):
     """The canary's uv (in a venv of its own: the environment under test is left alone) is the
-    release tutorkit's `deps` extra pins, which these tests run. (It comes from PyPI: checked,
-    not run; the slow tests give the script this machine's uv at the same path.)"""
+    release tutorkit's `deps` extra pins, which these tests run, hash-checked from the tools
+    lock (whose install the hygiene job's test runs; the slow tests give the script this
+    machine's uv at the same path)."""
     pyproject = tomllib.loads((CHECKOUT / "pyproject.toml").read_text())
     (pin,) = [p for p in pyproject["project"]["optional-dependencies"]["deps"] if "uv" in p]
     assert pin == f"uv=={version('uv')}"
     found = step(variants[VARIANTS[0]], "dependency-drift.yml", "latest", INSTALL_UV)
+    tools = ".github/requirements-tools.lock"  # uv, pinned with its hashes
     assert found["run"] == (
         'python -m venv "$RUNNER_TEMP/uv"\n'
-        f'"$RUNNER_TEMP/uv/bin/python" -m pip install --quiet {pin}\n'
+        f'"$RUNNER_TEMP/uv/bin/python" -m pip install --quiet --require-hashes -r {tools}\n'
     )
+    assert f"\n{pin} \\\n    --hash=sha256:" in (variants[VARIANTS[0]] / tools).read_text()
     assert (
         '--uv "$RUNNER_TEMP/uv/bin/uv"'
         in step(variants[VARIANTS[0]], "dependency-drift.yml", "latest", FIND)["run"]

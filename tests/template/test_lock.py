@@ -251,13 +251,14 @@ def test_a_bad_date_or_a_repo_without_requirements_is_one_sentence(tmp_path, cap
 
 
 @pytest.mark.slow
-def test_the_tools_lock_is_its_resolution_and_installs_pre_commit_hash_checked(tmp_path):
+def test_the_tools_lock_is_its_resolution_and_installs_pre_commit_and_uv_hash_checked(tmp_path):
     """The hygiene job's install, as the workflow runs it, into a fresh venv."""
     from importlib.metadata import version
 
     text = (LOCKS / "tools.txt").read_text()
     command = "python scripts/lock_template.py --date 2026-12-06"
-    assert lock_tools(f"pre-commit=={version('pre-commit')}\n", "2026-12-06", command) == text
+    tools = f"pre-commit=={version('pre-commit')}\nuv=={version('uv')}\n"
+    assert lock_tools(tools, "2026-12-06", command) == text
     venv.EnvBuilder(with_pip=True).create(tmp_path / "venv")
     python = str(tmp_path / "venv" / "bin" / "python")
     install = [python, "-m", "pip", "install", "-q", "--require-hashes", "-r", LOCKS / "tools.txt"]
@@ -266,6 +267,10 @@ def test_the_tools_lock_is_its_resolution_and_installs_pre_commit_hash_checked(t
         [python, "-m", "pre_commit", "--version"], capture_output=True, text=True, check=False
     )
     assert done.stdout.strip() == f"pre-commit {version('pre-commit')}"
+    done = subprocess.run(  # the canary's bisection resolves with it
+        [python, "-m", "uv", "--version"], capture_output=True, text=True, check=False
+    )
+    assert done.stdout.startswith(f"uv {version('uv')}")
 
 
 @pytest.mark.slow

@@ -783,8 +783,10 @@ def test_the_lock_step_fails_naming_each_package_that_differs(variants):
 
 @pytest.mark.slow  # executes notebooks
 def test_failing_tests_and_notebooks_are_named(variants, tmp_path):
-    """The test jobs' pytest command (with nbmake, as the generated pyproject.toml adds it) on a
-    tiny repo with a failing test and a failing notebook; then the step that names them."""
+    """The test jobs' pytest command (with the notebook runner, as the generated pyproject.toml
+    loads it) on a tiny repo with a failing test and a failing notebook; then the step that names
+    them. The step summary lists the notebook, and the executed notebook lies where the upload
+    step takes it from."""
     rendered = variants[VARIANTS[0]]
     run_tests = {
         (name, job): step(rendered, name, job, RUN_TESTS)["run"]
@@ -801,10 +803,7 @@ def test_failing_tests_and_notebooks_are_named(variants, tmp_path):
     shutil.copytree(rendered / ".github", project / ".github")
     (project / "tests").mkdir(parents=True)
     (project / "notebooks").mkdir()
-    (project / "pyproject.toml").write_text(
-        '[tool.pytest.ini_options]\ntestpaths = ["tests", "notebooks"]\n'
-        'addopts = "--nbmake --nbmake-timeout=120 -p no:cacheprovider"\n'
-    )
+    shutil.copy2(rendered / "pyproject.toml", project / "pyproject.toml")  # pytest's settings
     (project / "tests" / "test_a.py").write_text(
         "def test_ok():\n    pass\n\n\ndef test_bad():\n    assert False\n"
     )
@@ -818,6 +817,13 @@ def test_failing_tests_and_notebooks_are_named(variants, tmp_path):
         env,
     )
     assert done.returncode == 1, done.stdout + done.stderr
+    assert (
+        "| `notebooks/a failing one.ipynb` | failed | cell In [1] `assert 1 == 2`: AssertionError"
+        in Path(env["GITHUB_STEP_SUMMARY"]).read_text()
+    )
+    upload = step(rendered, "notebooks.yml", "pip", "Upload the executed notebooks")["with"]["path"]
+    uploaded = Path(upload.replace("${{ runner.temp }}", env["RUNNER_TEMP"]))
+    assert (uploaded / "notebooks" / "a failing one.ipynb").is_file()
     done = run_step(
         step(rendered, "notebooks.yml", "pip", NAME_FAILING),
         project,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,18 @@ from support import VARIANTS, actionlint_findings, workflow_schema_errors, zizmo
 from tutorkit.github import REPORT_ARTIFACT
 
 WORKFLOWS = ("dependency-drift.yml", "notebooks.yml", "template-update.yml")
-SCRIPTS = ("job_report.py", "lock_check.py", "template_update.py", "tracking_issue.py")  # starter
+SCRIPTS = (  # the starter's
+    "job_report.py",
+    "lock_check.py",
+    "notebooks.py",
+    "template_update.py",
+    "tracking_issue.py",
+)
+# The starter's test jobs: pytest, which loads the notebook runner (pyproject.toml).
+RUN_NOTEBOOKS = (
+    'python -m pytest --summary="$GITHUB_STEP_SUMMARY" --executed='
+    '"$RUNNER_TEMP/executed-notebooks" -o junit_family=xunit1 --junitxml="$RUNNER_TEMP/junit.xml"'
+)
 
 # The jobs that may write, and what (every other job reads at most).
 WRITES = {
@@ -144,20 +156,25 @@ def test_notebooks_workflow_runs_everything_everywhere(variants):
     for job_id in ("pip", "conda"):
         job = jobs[job_id]
         runs = [s["run"] for s in job["steps"] if "run" in s]
-        assert any("pytest --overwrite" in run for run in runs), job_id
+        # Every notebook through the runner pyproject.toml loads into pytest: the summary names
+        # each, the executed notebooks go to a folder that is uploaded when the run fails.
+        assert RUN_NOTEBOOKS in runs, job_id
         uploads = [
             s for s in job["steps"] if s.get("uses", "").startswith("actions/upload-artifact@")
         ]
         failed = [s for s in uploads if s["with"]["name"].startswith("executed-notebooks-")]
         assert len(failed) == 1 and failed[0]["if"] == "failure()", job_id
-        assert failed[0]["with"]["path"] == "notebooks/", job_id
+        assert failed[0]["with"]["path"] == "${{ runner.temp }}/executed-notebooks/", job_id
         assert job["outputs"] == {"failed": "${{ steps.failed.outputs.failed }}"}
     pip, conda = jobs["pip"], jobs["conda"]
     # The fleet dashboard's notebook report, every run: junit (outcomes, durations) and the
     # executed notebooks (warnings), under the name tutorkit.github.REPORT_ARTIFACT reads.
     [report] = [s for s in pip["steps"] if s.get("with", {}).get("name") == REPORT_ARTIFACT]
     assert report["if"] == "always()"
-    assert report["with"]["path"].splitlines() == ["${{ runner.temp }}/junit.xml", "notebooks/"]
+    assert report["with"]["path"].splitlines() == [
+        "${{ runner.temp }}/junit.xml",
+        "${{ runner.temp }}/executed-notebooks/",
+    ]
     assert all(REPORT_ARTIFACT not in json.dumps(s) for s in conda["steps"])
     setup = next(s for s in pip["steps"] if s.get("uses", "").startswith("actions/setup-python@"))
     assert setup["with"]["cache"] == "pip"
@@ -170,9 +187,12 @@ def test_notebooks_workflow_runs_everything_everywhere(variants):
     assert any(s.get("run") == "conda list" for s in conda["steps"])
     # The badge is this workflow's: the helper jobs never turn it red.
     assert all(jobs[j].get("continue-on-error") is True for j in ("track", "keep-alive"))
-    # pytest reads the smoke profile and the notebooks from the generated pyproject.
-    pyproject = (repo / "pyproject.toml").read_text()
-    assert "--nbmake" in pyproject and '"notebooks"' in pyproject
+    # pytest reads the notebooks, and loads the runner, from the generated pyproject.
+    pytest_settings = tomllib.loads((repo / "pyproject.toml").read_text())["tool"]["pytest"]
+    options = pytest_settings["ini_options"]
+    assert options["testpaths"] == ["tests", "notebooks"]
+    assert options["pythonpath"] == [".github/scripts"] and "-p notebooks" in options["addopts"]
+    assert (repo / ".github/scripts/notebooks.py").is_file()
 
 
 def test_template_update_workflow(variants):
@@ -309,8 +329,8 @@ def test_the_infrastructure_layout_ships_ci_without_the_starter(adopted):
     ]
     assert [p.name for p in workflow_files(adopted)] == ["notebooks.yml", "template-update.yml"]
     scripts = sorted(p.name for p in (adopted / ".github" / "scripts").iterdir())
-    # the notebook runner instead of the lock check (an adopted repo has no requirements.lock)
-    assert scripts == sorted({*SCRIPTS, "notebooks.py"} - {"lock_check.py"})
+    # no lock check (an adopted repo has no requirements.lock)
+    assert scripts == sorted(set(SCRIPTS) - {"lock_check.py"})
 
 
 def test_the_infrastructure_layout_runs_every_notebook_without_the_starters_files(adopted):

@@ -312,6 +312,8 @@ def test_tensorflow_repo_pins_cpu_tensorflow_and_no_torch(tmp_path, render):
         ),
         ({"package_name": "class"}, 'The package name "class" is a Python keyword'),
         ({"package_name": "torch"}, 'The package name "torch" would shadow a module'),
+        # pytest puts .github/scripts on sys.path (the notebook runner): its scripts' names
+        ({"package_name": "lock_check"}, 'The package name "lock_check" would shadow a module'),
         ({"package_name": "logging"}, "is a module of Python's standard library"),
         ({"package_name": "email"}, "is a module of Python's standard library"),
         ({"package_name": "digits_"}, 'The package name "digits_" cannot be installed by pip'),

@@ -5,8 +5,8 @@ rendered workflow file and executed with bash (GitHub's `bash --noprofile --norc
 or Python (`shell: python`), in a real git repo with a local bare remote, with the environment
 the step declares filled in as GitHub would fill it. `gh` is replaced on PATH by a recording
 stand-in (tests/gh_stand_in.py) that keeps issues, labels, workflows and commit statuses with
-GitHub's field names, so each test asserts the exact calls. Copier, git, pytest, nbmake and
-pre-commit are the real ones.
+GitHub's field names, so each test asserts the exact calls. Copier, git, pytest, the notebook
+runner (papermill) and pre-commit are the real ones.
 
 EXERCISED_BY names the test of each `run:` step; a step no test covers fails
 `test_every_run_step_is_exercised`. The steps that need what this machine lacks (conda, or

@@ -68,6 +68,7 @@ def expected_files(
         ".github/requirements-tools.lock",
         ".github/scripts/job_report.py",
         ".github/scripts/lock_check.py",
+        ".github/scripts/notebooks.py",  # the notebook runner, which the starter's pytest loads
         ".github/scripts/template_update.py",
         ".github/scripts/tracking_issue.py",
         "LICENSE",

@@ -300,7 +300,8 @@ def artifact(number: int, slug: str, run_id: int, created: str, size: int) -> di
 
 def junit_xml(cases: list[tuple[str, str, float]]) -> str:
     """A junit report as `pytest --nbmake -o junit_family=xunit1 --junitxml=...` writes it
-    (nbmake 1.5.5; the shape recorded from a real run in tests/data/nbmake-junit.xml):
+    (nbmake 1.5.5; the shape recorded from a real run in tests/data/nbmake-junit.xml), the
+    shape the notebook runner writes too (tests/data/notebooks-runner-junit.xml):
     ``cases`` are (notebook path, passed/failed/skipped, seconds)."""
     body = []
     for path, outcome, seconds in cases:

@@ -220,8 +220,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--run",
         action="store_true",
         help=(
-            "also run the notebooks: TUTORIAL_PROFILE=smoke python -m pytest --nbmake notebooks "
-            "(an adopted repo: its runner, .github/scripts/notebooks.py, as its CI runs it)"
+            "also run the notebooks through the repo's runner, as its CI runs them: "
+            "TUTORIAL_PROFILE=smoke python .github/scripts/notebooks.py notebooks (an adopted "
+            "repo: every notebook, `.` for `notebooks`)"
         ),
     )
     check.add_argument(

@@ -128,7 +128,7 @@ def edit_notebook_title(repo):
 
 def shim_environment(prefix: Path) -> Path:
     """An environment (for $VIRTUAL_ENV) whose python is this test run's own Python, which has
-    pytest, nbmake and ipykernel: `tutorkit check --run` can run notebooks with it."""
+    pytest, papermill and ipykernel: `tutorkit check --run` can run notebooks with it."""
     (prefix / "bin").mkdir(parents=True)
     (prefix / "bin" / "python").write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
     (prefix / "bin" / "python").chmod(0o755)

@@ -77,7 +77,7 @@ def test_check_run_says_which_python_ran_and_that_it_runs_the_repos_code(make_re
     done = tk_subprocess("check", repo, "--run", "--json", env=env)
     [tk201] = [row for row in json.loads(done.stdout) if row["id"] == "TK201"]
     assert tk201["interpreter"] == str(python_of(active))
-    assert tk201["result"] == "fail" and "No module named pytest" in tk201["problems"][0]
+    assert tk201["result"] == "fail" and "No module named 'pytest'" in tk201["problems"][0]
     assert done.returncode == 1
     assert done.stderr == (
         f"tutorkit: TK201 runs the notebooks of {repo} with {python_of(active)} "

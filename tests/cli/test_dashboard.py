@@ -98,6 +98,23 @@ def test_recorded_nbmake_report_and_the_stand_in_agree():
     assert made == recorded
 
 
+def test_recorded_runner_report_reads_as_the_nbmake_one():
+    """The notebook runner (.github/scripts/notebooks.py: the starter's pytest and every layout's
+    CI) writes its junit in nbmake's shape, so reports of repos made before and after it read
+    alike (recorded from a real run: a notebook passed, one failed, one not run here)."""
+    recorded = junit_cases((DATA / "notebooks-runner-junit.xml").read_bytes())
+    cases = [
+        ("notebooks/01 train.ipynb", "passed", 1.685),
+        ("notebooks/02-evaluate.ipynb", "failed", 1.173),
+        ("notebooks/03-gpu.ipynb", "skipped", 0.001),
+    ]
+    assert recorded == [
+        {"file": path, "name": path.rsplit("/", 1)[-1], "outcome": outcome, "seconds": seconds}
+        for path, outcome, seconds in cases
+    ]
+    assert junit_cases(junit_xml(cases).encode()) == recorded
+
+
 def make_fleet(make_repo, count: int) -> list[str]:
     """``count`` repos, ada/tutorial-NN on github.com; the "current" ones at the latest tag."""
     slugs = []

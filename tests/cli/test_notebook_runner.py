@@ -107,8 +107,10 @@ def test_an_adopted_repo_goes_green_as_its_ci_step_runs_it(tmp_path, template, i
     (repo / "notebooks.toml").write_text(POLICIES[repo.name])
     commit_all(repo, "How the notebooks run")
     install = workflow_step(repo, "pip", INSTALL_STEP)["run"]
+    assert "pip install --require-hashes -r .github/requirements-runner.lock" in install
+    runner_lock = (repo / ".github" / "requirements-runner.lock").read_text()
     for tool in ("pytest", "papermill", "ipykernel"):  # what CI installs is what runs here
-        assert f'"{tool}=={version(tool)}"' in install, tool
+        assert f"\n{tool}=={version(tool)} \\\n" in runner_lock, tool
     step = workflow_step(repo, "pip", RUN_STEP)
     done, summary, seconds = run_as_github(step, repo, tmp_path / "runner")
     print(f"CI notebook step of {repo.name}: {seconds:.1f} s")  # reported in the issue

@@ -188,13 +188,35 @@ def _one_cell_notebook(repo, source):
 @pytest.mark.slow
 @pytest.mark.parametrize("passes", [True, False])
 def test_check_run_executes_the_notebooks_in_smoke_mode(make_repo, tk, passes, monkeypatch):
-    """TK201 runs `pytest --nbmake notebooks` with TUTORIAL_PROFILE=smoke (one tiny notebook),
-    in the active environment."""
+    """TK201 runs the starter's notebooks through its runner, as its pytest and CI do:
+    `TUTORIAL_PROFILE=smoke python .github/scripts/notebooks.py notebooks` (one tiny notebook),
+    in the active environment; notebooks.toml's skip is honoured and named in the notes."""
     repo = make_repo()
     monkeypatch.delenv("CONDA_PREFIX", raising=False)
     monkeypatch.setenv("VIRTUAL_ENV", str(shim_environment(repo.parent / "reader-env")))
     expected = "smoke" if passes else "full"
     _one_cell_notebook(repo, f"import os\nassert os.environ['TUTORIAL_PROFILE'] == {expected!r}")
+    nbformat.write(nbformat.v4.new_notebook(), repo / "notebooks" / "by hand.ipynb")
+    (repo / "notebooks.toml").write_text(
+        '[[notebook]]\npath = "notebooks/by hand.ipynb"\nskip = "trains for an hour"\n'
+    )
     code, results = results_of_check(tk, repo, "--run")
-    assert results["TK201"]["result"] == ("pass" if passes else "fail"), results["TK201"]
+    tk201 = results["TK201"]
+    assert tk201["result"] == ("pass" if passes else "fail"), tk201
     assert code == (0 if passes else 1)
+    assert tk201["notes"] == ["notebooks/by hand.ipynb: skipped (trains for an hour)"]
+    if not passes:
+        [problem] = tk201["problems"]
+        assert problem.startswith("notebooks/smoke.ipynb failed: cell In [1] `import os`: ")
+        assert "AssertionError" in problem
+
+
+def test_check_run_without_the_runner_fails_in_one_sentence(make_repo, tk, monkeypatch):
+    repo = make_repo()
+    monkeypatch.setenv("VIRTUAL_ENV", str(shim_environment(repo.parent / "reader-env")))
+    (repo / ".github" / "scripts" / "notebooks.py").unlink()
+    code, results = results_of_check(tk, repo, "--run")
+    assert code == 1 and results["TK201"]["problems"] == [
+        ".github/scripts/notebooks.py, the notebook runner that CI and `pytest` run, is missing: "
+        "`tutorkit update` brings it back from the template (or restore it with git), then retry."
+    ]

@@ -103,7 +103,10 @@ MAPPED: dict[tuple[str, str], str] = {
     ("getting-started.md", "python -m venv .venv && source .venv/bin/activate"): EXECUTE,
     ("getting-started.md", "pip install -r requirements.txt"): EXECUTE,
     ("getting-started.md", "pytest"): EXECUTE,
-    ("checks.md", "TUTORIAL_PROFILE=smoke python -m pytest --nbmake notebooks"): EXECUTE,
+    # TK201's fix: the command TK201 itself runs, on a starter repo.
+    ("checks.md", "TUTORIAL_PROFILE=smoke python .github/scripts/notebooks.py notebooks"): (
+        "tests/cli/test_status_check.py::test_check_run_executes_the_notebooks_in_smoke_mode"
+    ),
     ("getting-started.md", "jupyter lab notebooks/01-quickstart.ipynb"): NOTEBOOK,
     # conda cannot solve here (no channels): the generated repo's CI runs these on GitHub.
     ("getting-started.md", "conda env create -f environment.yml"): CONDA,

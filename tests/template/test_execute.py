@@ -27,6 +27,8 @@ from support import (
     tool,
 )
 
+from tutorkit.github import junit_cases
+
 pytestmark = pytest.mark.slow
 
 ACCURACY_TARGET = {"pytorch": 0.97, "tensorflow": 0.96}
@@ -61,14 +63,38 @@ def metrics(run_dir: Path) -> dict:
     return json.loads((run_dir / "metrics.json").read_text())
 
 
-def test_generated_repo_test_suite_passes_including_its_notebooks(installed):
-    done = installed.run("-m", "pytest", "-v", "-p", "no:cacheprovider")
+def test_generated_repo_test_suite_passes_including_its_notebooks(installed, tmp_path):
+    """`pytest`, one command: the unit tests, and the notebook through the notebook runner
+    (its summary row, its junit case as the dashboard reads it, the executed notebook)."""
+    done = installed.run(
+        "-m",
+        "pytest",
+        "-v",
+        "-p",
+        "no:cacheprovider",
+        f"--summary={tmp_path / 'summary.md'}",
+        f"--executed={tmp_path / 'executed'}",
+        "-o",
+        "junit_family=xunit1",
+        f"--junitxml={tmp_path / 'junit.xml'}",
+    )
     output = done.stdout + done.stderr
     assert done.returncode == 0, output
     assert re.search(r"notebooks/01-quickstart\.ipynb::01-quickstart\.ipynb PASSED", output), output
     assert "test_same_seed_gives_identical_metrics PASSED" in output
     summary = output.strip().splitlines()[-1]
     assert re.search(r"\d+ passed", summary) and "failed" not in summary and "error" not in summary
+    assert re.search(
+        r"^\| `notebooks/01-quickstart\.ipynb` \| passed \| [\d.]+ s \|$",
+        (tmp_path / "summary.md").read_text(),
+        re.M,
+    )
+    cases = junit_cases((tmp_path / "junit.xml").read_bytes())
+    [notebook] = [case for case in cases if case["file"].endswith(".ipynb")]
+    assert notebook["file"] == "notebooks/01-quickstart.ipynb" and notebook["outcome"] == "passed"
+    assert len(cases) > 1  # the unit tests, in the same run
+    executed = json.loads((tmp_path / "executed" / "notebooks" / "01-quickstart.ipynb").read_text())
+    assert any(cell.get("outputs") for cell in executed["cells"])
 
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)

@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import venv
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
@@ -53,7 +54,7 @@ PIN = re.compile(r"^([a-z0-9][a-z0-9._-]*)==(\S+) \\$", re.MULTILINE)
 
 
 def test_the_template_ships_one_lock_per_dependency_set_and_the_tools_lock():
-    expected = [set_name(s) + ".txt" for s in SETS] + ["tools.txt", "tutorkit.txt"]
+    expected = [set_name(s) + ".txt" for s in SETS] + ["tools.txt", "tutorkit.txt", "runner.txt"]
     expected += [set_name(s) + ".constraints.txt" for s in SETS]
     assert sorted(p.name for p in LOCKS.iterdir()) == sorted(expected)
 
@@ -253,7 +254,6 @@ def test_a_bad_date_or_a_repo_without_requirements_is_one_sentence(tmp_path, cap
 @pytest.mark.slow
 def test_the_tools_lock_is_its_resolution_and_installs_pre_commit_and_uv_hash_checked(tmp_path):
     """The hygiene job's install, as the workflow runs it, into a fresh venv."""
-    from importlib.metadata import version
 
     text = (LOCKS / "tools.txt").read_text()
     command = "python scripts/lock_template.py --date 2026-12-06"
@@ -355,3 +355,38 @@ def test_a_tensorflow_lock_for_python_3_13_installs_hash_checked_and_trains(tmp_
         check=False,
     )
     assert trained.returncode == 0, trained.stderr[-2000:]
+
+
+@pytest.mark.slow
+def test_the_runner_lock_is_its_resolution_and_runs_a_notebook_hash_checked(tmp_path):
+    """An adopted repo's notebook runner, installed as its workflow installs it (the hashed
+    lock alone, into a fresh venv), executes a notebook through notebooks.py."""
+    import nbformat
+
+    from tutorkit.lock import lock_tools
+
+    text = (LOCKS / "runner.txt").read_text()
+    pins = "".join(f"{name}=={version(name)}\n" for name in ("pytest", "papermill", "ipykernel"))
+    command = "python scripts/lock_template.py --date 2026-12-06"
+    assert lock_tools(pins, "2026-12-06", command) == text
+    venv.EnvBuilder(with_pip=True).create(tmp_path / "venv")
+    python = str(tmp_path / "venv" / "bin" / "python")
+    lock_file = tmp_path / "requirements-runner.lock"
+    lock_file.write_text(text)
+    install = [python, "-m", "pip", "install", "-q", "--require-hashes", "-r", str(lock_file)]
+    assert subprocess.run(install, capture_output=True, check=False).returncode == 0
+    repo = tmp_path / "repo"
+    (repo / "notes").mkdir(parents=True)
+    cell = nbformat.v4.new_code_cell("print(6 * 7)")
+    nbformat.write(nbformat.v4.new_notebook(cells=[cell]), repo / "notes" / "answer.ipynb")
+    runner = CHECKOUT / "templates" / "project" / ".github" / "scripts" / "notebooks.py"
+    summary = tmp_path / "summary.md"
+    done = subprocess.run(
+        [python, str(runner), ".", f"--summary={summary}", "-p", "no:cacheprovider"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "| `notes/answer.ipynb` | passed" in summary.read_text()

@@ -79,6 +79,7 @@ def expected_files(
         ".github/scripts/drift_bisect.py",
         ".github/scripts/job_report.py",
         ".github/scripts/lock_check.py",
+        ".github/scripts/notebooks.py",  # the notebook runner, which the starter's pytest loads
         ".github/scripts/template_update.py",
         ".github/scripts/tracking_issue.py",
         "LICENSE",
@@ -208,6 +209,7 @@ INFRASTRUCTURE_FILES = {
     ".github/workflows/template-update.yml",
     ".github/requirements-tools.lock",  # the hygiene job's pre-commit, hashed
     ".github/requirements-tutorkit.lock",  # what the workflows that run tutorkit install
+    ".github/requirements-runner.lock",  # the notebook runner's tools, hashed
     ".github/scripts/job_report.py",
     ".github/scripts/notebooks.py",  # the notebook runner that reads notebooks.toml
     ".github/scripts/template_update.py",
@@ -327,6 +329,8 @@ def test_tensorflow_repo_pins_cpu_tensorflow_and_no_torch(tmp_path, render):
         ),
         ({"package_name": "class"}, 'The package name "class" is a Python keyword'),
         ({"package_name": "torch"}, 'The package name "torch" would shadow a module'),
+        # pytest puts .github/scripts on sys.path (the notebook runner): its scripts' names
+        ({"package_name": "lock_check"}, 'The package name "lock_check" would shadow a module'),
         ({"package_name": "logging"}, "is a module of Python's standard library"),
         ({"package_name": "email"}, "is a module of Python's standard library"),
         ({"package_name": "digits_"}, 'The package name "digits_" cannot be installed by pip'),

@@ -5,8 +5,8 @@ rendered workflow file and executed with bash (GitHub's `bash --noprofile --norc
 or Python (`shell: python`), in a real git repo with a local bare remote, with the environment
 the step declares filled in as GitHub would fill it. `gh` is replaced on PATH by a recording
 stand-in (tests/gh_stand_in.py) that keeps issues, labels, workflows and commit statuses with
-GitHub's field names, so each test asserts the exact calls. Copier, git, pytest, nbmake and
-pre-commit are the real ones.
+GitHub's field names, so each test asserts the exact calls. Copier, git, pytest, the notebook
+runner (papermill) and pre-commit are the real ones.
 
 EXERCISED_BY names the test of each `run:` step; a step no test covers fails
 `test_every_run_step_is_exercised`. The steps that need what this machine lacks (conda, or
@@ -919,8 +919,10 @@ def test_the_lock_step_fails_naming_each_package_that_differs(variants):
 
 @pytest.mark.slow  # executes notebooks
 def test_failing_tests_and_notebooks_are_named(variants, tmp_path):
-    """The test jobs' pytest command (with nbmake, as the generated pyproject.toml adds it) on a
-    tiny repo with a failing test and a failing notebook; then the step that names them."""
+    """The test jobs' pytest command (with the notebook runner, as the generated pyproject.toml
+    loads it) on a tiny repo with a failing test and a failing notebook; then the step that names
+    them. The step summary lists the notebook, and the executed notebook lies where the upload
+    step takes it from."""
     rendered = variants[VARIANTS[0]]
     run_tests = {
         (name, job): step(rendered, name, job, RUN_TESTS)["run"]
@@ -937,10 +939,7 @@ def test_failing_tests_and_notebooks_are_named(variants, tmp_path):
     shutil.copytree(rendered / ".github", project / ".github")
     (project / "tests").mkdir(parents=True)
     (project / "notebooks").mkdir()
-    (project / "pyproject.toml").write_text(
-        '[tool.pytest.ini_options]\ntestpaths = ["tests", "notebooks"]\n'
-        'addopts = "--nbmake --nbmake-timeout=120 -p no:cacheprovider"\n'
-    )
+    shutil.copy2(rendered / "pyproject.toml", project / "pyproject.toml")  # pytest's settings
     (project / "tests" / "test_a.py").write_text(
         "def test_ok():\n    pass\n\n\ndef test_bad():\n    assert False\n"
     )
@@ -954,6 +953,13 @@ def test_failing_tests_and_notebooks_are_named(variants, tmp_path):
         env,
     )
     assert done.returncode == 1, done.stdout + done.stderr
+    assert (
+        "| `notebooks/a failing one.ipynb` | failed | cell In [1] `assert 1 == 2`: AssertionError"
+        in Path(env["GITHUB_STEP_SUMMARY"]).read_text()
+    )
+    upload = step(rendered, "notebooks.yml", "pip", "Upload the executed notebooks")["with"]["path"]
+    uploaded = Path(upload.replace("${{ runner.temp }}", env["RUNNER_TEMP"]))
+    assert (uploaded / "notebooks" / "a failing one.ipynb").is_file()
     done = run_step(
         step(rendered, "notebooks.yml", "pip", NAME_FAILING),
         project,

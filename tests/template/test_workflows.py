@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -20,12 +21,18 @@ from support import VARIANTS, actionlint_findings, workflow_schema_errors, zizmo
 from tutorkit.github import REPORT_ARTIFACT
 
 WORKFLOWS = ("colab.yml", "dependency-drift.yml", "notebooks.yml", "template-update.yml")
-SCRIPTS = (  # starter
+SCRIPTS = (  # the starter's
     "drift_bisect.py",
     "job_report.py",
     "lock_check.py",
+    "notebooks.py",
     "template_update.py",
     "tracking_issue.py",
+)
+# The starter's test jobs: pytest, which loads the notebook runner (pyproject.toml).
+RUN_NOTEBOOKS = (
+    'python -m pytest --summary="$GITHUB_STEP_SUMMARY" --executed='
+    '"$RUNNER_TEMP/executed-notebooks" -o junit_family=xunit1 --junitxml="$RUNNER_TEMP/junit.xml"'
 )
 
 # The jobs that may write, and what (every other job reads at most).
@@ -158,20 +165,25 @@ def test_notebooks_workflow_runs_everything_everywhere(variants):
     for job_id in ("pip", "conda"):
         job = jobs[job_id]
         runs = [s["run"] for s in job["steps"] if "run" in s]
-        assert any("pytest --overwrite" in run for run in runs), job_id
+        # Every notebook through the runner pyproject.toml loads into pytest: the summary names
+        # each, the executed notebooks go to a folder that is uploaded when the run fails.
+        assert RUN_NOTEBOOKS in runs, job_id
         uploads = [
             s for s in job["steps"] if s.get("uses", "").startswith("actions/upload-artifact@")
         ]
         failed = [s for s in uploads if s["with"]["name"].startswith("executed-notebooks-")]
         assert len(failed) == 1 and failed[0]["if"] == "failure()", job_id
-        assert failed[0]["with"]["path"] == "notebooks/", job_id
+        assert failed[0]["with"]["path"] == "${{ runner.temp }}/executed-notebooks/", job_id
         assert job["outputs"] == {"failed": "${{ steps.failed.outputs.failed }}"}
     pip, conda = jobs["pip"], jobs["conda"]
     # The fleet dashboard's notebook report, every run: junit (outcomes, durations) and the
     # executed notebooks (warnings), under the name tutorkit.github.REPORT_ARTIFACT reads.
     [report] = [s for s in pip["steps"] if s.get("with", {}).get("name") == REPORT_ARTIFACT]
     assert report["if"] == "always()"
-    assert report["with"]["path"].splitlines() == ["${{ runner.temp }}/junit.xml", "notebooks/"]
+    assert report["with"]["path"].splitlines() == [
+        "${{ runner.temp }}/junit.xml",
+        "${{ runner.temp }}/executed-notebooks/",
+    ]
     assert all(REPORT_ARTIFACT not in json.dumps(s) for s in conda["steps"])
     setup = next(s for s in pip["steps"] if s.get("uses", "").startswith("actions/setup-python@"))
     assert setup["with"]["cache"] == "pip"
@@ -184,9 +196,12 @@ def test_notebooks_workflow_runs_everything_everywhere(variants):
     assert any(s.get("run") == "conda list" for s in conda["steps"])
     # The badge is this workflow's: the helper jobs never turn it red.
     assert all(jobs[j].get("continue-on-error") is True for j in ("track", "keep-alive"))
-    # pytest reads the smoke profile and the notebooks from the generated pyproject.
-    pyproject = (repo / "pyproject.toml").read_text()
-    assert "--nbmake" in pyproject and '"notebooks"' in pyproject
+    # pytest reads the notebooks, and loads the runner, from the generated pyproject.
+    pytest_settings = tomllib.loads((repo / "pyproject.toml").read_text())["tool"]["pytest"]
+    options = pytest_settings["ini_options"]
+    assert options["testpaths"] == ["tests", "notebooks"]
+    assert options["pythonpath"] == [".github/scripts"] and "-p notebooks" in options["addopts"]
+    assert (repo / ".github/scripts/notebooks.py").is_file()
 
 
 def test_template_update_workflow(variants):
@@ -326,9 +341,8 @@ def test_the_infrastructure_layout_ships_ci_without_the_starter(adopted):
     ]
     assert [p.name for p in workflow_files(adopted)] == ["notebooks.yml", "template-update.yml"]
     scripts = sorted(p.name for p in (adopted / ".github" / "scripts").iterdir())
-    # the notebook runner instead of the lock check (an adopted repo has no requirements.lock),
-    # and no canary's bisection
-    assert scripts == sorted({*SCRIPTS, "notebooks.py"} - {"lock_check.py", "drift_bisect.py"})
+    # no lock check (an adopted repo has no requirements.lock), and no canary's bisection
+    assert scripts == sorted(set(SCRIPTS) - {"lock_check.py", "drift_bisect.py"})
 
 
 def test_the_infrastructure_layout_runs_every_notebook_without_the_starters_files(adopted):
@@ -337,10 +351,10 @@ def test_the_infrastructure_layout_runs_every_notebook_without_the_starters_file
     setup = next(s for s in pip["steps"] if s.get("uses", "").startswith("actions/setup-python@"))
     assert "cache-dependency-path" not in setup["with"]  # no requirements.txt to key it on
     install = next(s["run"] for s in pip["steps"] if s.get("name", "").startswith("Install"))
-    assert "if [ -f requirements.txt ]; then python -m pip install -r requirements.txt; fi" in (
-        install
-    )
-    assert re.search(r'"pytest==[^"]+" "ipykernel==[^"]+" "papermill==[^"]+"', install)
+    assert install.splitlines() == [  # the runner's hashed tools, then the repo's own pins
+        "python -m pip install --require-hashes -r .github/requirements-runner.lock",
+        "if [ -f requirements.txt ]; then python -m pip install -r requirements.txt; fi",
+    ]
     conda = workflow["jobs"]["conda"]
     uses_conda = [s for s in conda["steps"] if not s.get("if", "").startswith("failure()")]
     assert all(s["if"] == "hashFiles('environment.yml') != ''" for s in uses_conda[1:])

@@ -29,7 +29,8 @@ def failed_tests(junit: Path) -> list[str]:
         if case.find("failure") is None and case.find("error") is None:
             continue
         path, name = case.get("file", ""), case.get("name", "")
-        # A notebook (nbmake) is one test named after its file.
+        # A notebook (the notebook runner; nbmake in repos made before it) is one test named
+        # after its file.
         failed.append(path if Path(path).name == name else f"{path}::{name}")
     return list(dict.fromkeys(failed))
 

@@ -5,7 +5,9 @@ and your own pytest.
 
 It is pytest with one plugin (this file): every `*.ipynb` under the paths given (default: the
 repo) is a test, executed by papermill in a fresh `python3` kernel of the running Python, in
-the notebook's own folder. `notebooks.toml` (optional, yours) says per notebook or glob:
+the notebook's own folder. A repo's own `pytest` loads the same plugin when its pytest settings
+say `pythonpath = [".github/scripts"]` and `addopts = "-p notebooks"` (the starter's do).
+`notebooks.toml` (optional, yours) says per notebook or glob:
 
     [defaults]
     timeout = 600                 # seconds any one cell may run
@@ -28,6 +30,8 @@ secrets come from one repository secret, NOTEBOOK_SECRETS, holding `NAME=value` 
 becomes an environment variable of the kernels, masked in the log. With
 `--only-needs gpu` only the notebooks that need a GPU run (the GPU job). The summary lists
 every notebook: passed, failed (with the cell), skipped (why), not run here (what it needs).
+
+PYTEST_DONT_REWRITE (pytest loads this file as written: it holds no test's assert)
 """
 
 from __future__ import annotations
@@ -284,6 +288,11 @@ def pytest_terminal_summary(terminalreporter, config):
 
 
 if __name__ == "__main__":
-    # No .pytest_cache in the repo: a run leaves the working tree as it found it.
+    # This file is the plugin, loaded by its name, `notebooks`, as a repo's pytest settings may
+    # load it too (the starter's pyproject.toml): one plugin either way. No .pytest_cache in
+    # the repo: a run leaves the working tree as it found it.
+    # Given as a plugin to pytest.main, it is registered before pytest reads the command line,
+    # whose options (--summary FILE) it then knows.
+    sys.modules["notebooks"] = sys.modules[__name__]
     args = ["-p", "no:cacheprovider", *sys.argv[1:]]
-    sys.exit(pytest.main(args, plugins=[sys.modules[__name__]]))
+    sys.exit(pytest.main(args, plugins=["notebooks"]))

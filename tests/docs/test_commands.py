@@ -71,6 +71,10 @@ APP_SECRETS = (
     '"ada/$repo" < tutorkit-updates.private-key.pem; done'
 )
 INSTALLED = "tests/docs/test_commands.py::test_tutorkit_is_installed_with_its_template"
+# requirements.txt's lines, which environment.yml's pip section repeats, installed as conda does.
+ONE_COMMAND_INSTALL = (
+    "tests/template/test_lock.py::test_the_one_command_installs_get_exactly_the_lock"
+)
 TEXT_SUITE = (
     "tests/template/test_execute_text.py::"
     "test_text_repo_test_suite_passes_offline_with_its_notebook_and_the_hub_path"
@@ -101,7 +105,7 @@ MAPPED: dict[tuple[str, str], str] = {
     # Installing a generated repo from its pins and running its suite: minutes, done once per
     # framework by the slow template tests, from exactly these files.
     ("getting-started.md", "python -m venv .venv && source .venv/bin/activate"): EXECUTE,
-    ("getting-started.md", "pip install -r requirements.txt"): EXECUTE,
+    ("getting-started.md", "pip install -r requirements.txt"): ONE_COMMAND_INSTALL,
     ("getting-started.md", "pytest"): EXECUTE,
     # TK201's fix: the command TK201 itself runs, on a starter repo.
     ("checks.md", "TUTORIAL_PROFILE=smoke python .github/scripts/notebooks.py notebooks"): (
@@ -109,7 +113,7 @@ MAPPED: dict[tuple[str, str], str] = {
     ),
     ("getting-started.md", "jupyter lab notebooks/01-quickstart.ipynb"): NOTEBOOK,
     # conda cannot solve here (no channels): the generated repo's CI runs these on GitHub.
-    ("getting-started.md", "conda env create -f environment.yml"): CONDA,
+    ("getting-started.md", "conda env create -f environment.yml"): ONE_COMMAND_INSTALL,
     ("getting-started.md", "conda activate digits-cnn"): CONDA,
     # Re-merging a notebook that a text merge broke needs a repo in that state: built by REMERGE.
     ("checks.md", "git show :1:notebooks/01-quickstart.ipynb > base.ipynb"): REMERGE,

@@ -433,7 +433,7 @@ def test_text_starter_prefetches_its_models_once_then_runs_offline(text_repo):
         tests = next(
             s for s in steps if s.get("name") == "Run the tests and execute every notebook"
         )
-        assert tests["env"] == {"HF_HUB_OFFLINE": "1"}
+        assert tests["env"]["HF_HUB_OFFLINE"] == "1"
         order = [names.index(cache.get("name")), names.index(prefetch["name"])]
         assert order[0] < order[1] < names.index(tests["name"])
 
@@ -446,3 +446,21 @@ def test_image_starter_has_no_hugging_face_steps(variants):
     for repo in variants.values():
         text = (repo / ".github/workflows/notebooks.yml").read_text()
         assert "huggingface" not in text and "HF_HUB_OFFLINE" not in text
+
+
+@pytest.mark.parametrize("task", ["image-classification", "text-classification"])
+def test_a_starters_notebooks_get_the_repository_secret_as_an_adopted_repos_do(
+    render, tmp_path, task
+):
+    """notebooks.toml's `needs = ["secret:NAME"]` works in a starter too: its test steps hand the
+    runner NOTEBOOK_SECRETS (the runner's handling of it: test_workflow_scripts.py)."""
+    repo = render(tmp_path / "repo", task=task)
+    jobs = load(repo / ".github/workflows/notebooks.yml")["jobs"]
+    for job in ("pip", "conda"):
+        (run,) = [
+            s
+            for s in jobs[job]["steps"]
+            if s.get("name") == "Run the tests and execute every notebook"
+        ]
+        assert run["env"]["NOTEBOOK_SECRETS"] == "${{ secrets.NOTEBOOK_SECRETS }}"
+        assert ("HF_HUB_OFFLINE" in run["env"]) == (task == "text-classification")

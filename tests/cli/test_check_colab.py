@@ -224,12 +224,82 @@ def test_markers_are_read_as_on_colab():
     assert before.applies('x; platform_machine == "x86_64" and platform_system == "Linux"')
 
 
-def test_an_adopted_repo_gets_no_tk112(tk, render, tmp_path):
-    """The rule judges the starter's install cell (`pip install` of its package): an adopted
-    repo's notebooks have their own, so TK112 gives no result there (and the Colab gate's
-    workflow is not rendered for that layout)."""
+@pytest.fixture(scope="module")
+def adopted_course(tmp_path_factory, render) -> Path:
+    """An adopted repo whose notebooks install with pip as real tutorials do: a pinned torch
+    and numpy with a package Colab lacks, an upgrade, a requirements file, a git URL, a
+    TensorFlow notebook that installs tensorflow-cpu, and one without install lines."""
+    import nbformat
+
+    repo = render(tmp_path_factory.mktemp("adopted") / "course", layout="infrastructure")
+    cells = {
+        "week 1/train.ipynb": [
+            "%pip install -q torch==2.13.0 'numpy==2.0.2' evaluate  # as in the article",
+            "import torch",
+        ],
+        "week 1/explore.ipynb": ["!pip install --upgrade pandas\n!pip install -r requirements.txt"],
+        "week 2/keras.ipynb": [
+            "!python -m pip install tensorflow-cpu==2.21.0 git+https://github.com/ada/utils.git"
+        ],
+        "week 2/plain.ipynb": ["import numpy as np"],
+    }
+    for path, sources in cells.items():
+        notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+        (repo / path).parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(notebook, repo / path)
+    git(repo, "init", "--quiet")
+    commit_all(repo, "Adopted, with its notebooks")
+    return repo
+
+
+def test_each_notebooks_pip_lines_are_judged_on_both_runtimes(tk, adopted_course):
+    """Per notebook: what its install lines replace, add and leave alone on each runtime, and
+    the minimal line; the two snapshots differ where Colab moved numpy (2.0.2 -> 2.1.3)."""
+    before = tk112(tk, adopted_course, BEFORE)
+    assert before["result"] == "warn"
+    assert before["problems"] == [
+        "week 1/explore.ipynb: upgrades Colab's pandas 2.2.3 to its newest release",
+        "week 1/explore.ipynb: the minimal install line: %pip install --quiet pandas",
+        "week 1/train.ipynb: replaces Colab's torch 2.11.0+cpu with torch==2.13.0",
+        "week 1/train.ipynb: changes nothing: Colab has numpy 2.0.2",
+        "week 1/train.ipynb: installs evaluate (not on Colab)",
+        "week 1/train.ipynb: the minimal install line: %pip install --quiet torch==2.13.0 evaluate",
+        "week 2/keras.ipynb: installs tensorflow-cpu over Colab's tensorflow 2.20.0: drop it",
+        "week 2/keras.ipynb: installs git+https://github.com/ada/utils.git, which Colab cannot "
+        "know of",
+        "week 2/keras.ipynb: the minimal install line: %pip install --quiet "
+        "git+https://github.com/ada/utils.git",
+    ]
+    after = tk112(tk, adopted_course, AFTER)["problems"]
+    assert "week 1/train.ipynb: replaces Colab's numpy 2.1.3 with numpy==2.0.2" in after
+    assert (
+        "week 1/train.ipynb: the minimal install line: "
+        "%pip install --quiet torch==2.13.0 numpy==2.0.2 evaluate"
+    ) in after
+    assert not any(line.startswith("week 2/plain.ipynb") for line in before["problems"] + after)
+
+
+def test_install_lines_are_read_as_pip_reads_them():
+    from tutorkit.checks.colab import install_lines, requirements_of
+
+    source = (
+        "%pip install -q -r reqs.txt --index-url https://x.test/simple 'a>=1' b  # why\n"
+        "!pip3 install -U c\n!{sys.executable} -m pip install -e . d\nprint('pip install e')\n"
+        "!pip install 'unbalanced\n"
+    )
+    lines = install_lines(source)
+    assert [requirements_of(words) for words in lines] == [
+        (["a>=1", "b"], False),
+        (["c"], True),
+        (["d"], False),
+    ]
+
+
+def test_an_adopted_repo_without_pip_lines_passes_tk112(tk, render, tmp_path):
+    """TK112 judges an adopted repo's own install lines; a repo whose notebooks have none (and
+    no starter package) has nothing to report."""
     repo = render(tmp_path / "adopted", layout="infrastructure")
     git(repo, "init", "--quiet")
     commit_all(repo, "Adopted")
-    _, out, _ = tk("check", repo, "--colab", BEFORE, "--json")
-    assert "TK112" not in {r["id"] for r in json.loads(out)}
+    result = tk112(tk, repo, BEFORE)
+    assert (result["result"], result["problems"]) == ("pass", [])

@@ -784,10 +784,10 @@ def test_the_colab_gate_reports_the_install_cell_on_the_downloaded_runtime(repo,
     assert summary.startswith("### The install cell on Colab: warn\n\n")
     assert "- Colab keeps its torch 2.11.0+cpu (CI tests the lock's 2.13.0+cpu)\n" in summary
     assert "- the minimal install cell: %pip install --quiet <this repo>\n" in summary
+    from tutorkit.checks.colab import ColabInstalls
+
     assert summary.endswith(
-        "\n\nMake the notebook's install cell the minimal one the rule prints (pinning what Colab "
-        "lacks at the lock's versions), or pin in pyproject.toml only what must differ. "
-        "(https://tutorkit.github.io/tutorkit/checks/#tk112)\n"
+        f"\n\n{ColabInstalls.fix} (https://tutorkit.github.io/tutorkit/checks/#tk112)\n"
     )
     assert outputs(env)["failed"] == ""
     # A list that is not published: curl --fail ends the step.

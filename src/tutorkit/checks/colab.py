@@ -9,11 +9,18 @@ author's pinned, so they replace Colab's) and nothing of requirements.lock. A de
 environment marker is read as on Colab (Linux, x86-64, the runtime's Python), and Colab's
 ``tensorflow`` serves for ``tensorflow-cpu`` (one ``tensorflow`` module, two builds: the
 TensorFlow starter's install cell installs tensorflow-cpu only where no TensorFlow is).
+
+Any notebook, in either layout, whose cells install with pip (``%pip install ...``,
+``!pip install ...``, ``!python -m pip install ...``) is judged too, per notebook: what its
+install lines would replace of Colab's, what they add, what they change nothing of, and the
+minimal install line that keeps the rest as Colab has it. Whether a pinned release has a wheel
+for Colab's Python is the package index's to say: the rule reads no index.
 """
 
 from __future__ import annotations
 
 import re
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote
@@ -35,6 +42,14 @@ PYTHON = re.compile(r"^Python (\d+\.\d+\.\d+)\s*$", re.MULTILINE)
 LOCK_PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)", re.MULTILINE)
 # A dependency that Colab's own distribution of another name serves (the same import package).
 SERVED_BY = {"tensorflow-cpu": "tensorflow"}
+# A line of a code cell that installs with pip (IPython's %pip, or a shell escape).
+PIP_INSTALL = re.compile(
+    r"^\s*(?:%pip3?|!\s*pip3?|!\s*python3?\s+-m\s+pip|!\s*\{sys\.executable\}\s+-m\s+pip)"
+    r"\s+install\s+(?P<args>.+)$"
+)
+# pip install options that take a value (the value is not a requirement).
+VALUED = {"-r", "--requirement", "-c", "--constraint", "-i", "--index-url", "--extra-index-url"}
+VALUED |= {"-f", "--find-links", "-e", "--editable", "-t", "--target", "--prefix", "--root"}
 
 
 def _normalized(name: str) -> str:
@@ -101,22 +116,30 @@ class ColabInstalls(Rule):
 
     id = "TK112"
     severity = "warn"  # differences from CI are facts to know; a Python Colab lacks fails
-    layouts = ("starter",)  # the starter's install cell: pip install of the package
+    layouts = ("starter", "infrastructure")  # the starter's package; any notebook's pip lines
     fix = (
-        "Make the notebook's install cell the minimal one the rule prints (pinning what Colab "
-        "lacks at the lock's versions), or pin in pyproject.toml only what must differ."
+        "Make each install cell the minimal one the rule prints (pinning what Colab lacks at the "
+        "lock's versions), or pin in pyproject.toml only what must differ; a notebook's own "
+        "pip lines: keep only what the minimal install line names."
     )
 
     def __init__(self, runtime: ColabRuntime):
         self.runtime = runtime
 
     def problems(self, facts: Facts) -> list[str]:
+        self.severity = "warn"
+        found = self._package(facts) if facts.layout == "starter" else []
+        for notebook in facts.notebooks:
+            found += notebook_installs(notebook, facts, self.runtime)
+        return found
+
+    def _package(self, facts: Facts) -> list[str]:
+        """The starter's install cell: `pip install` of the package, with pyproject's list."""
         project = facts.toml("pyproject.toml").get("project", {})
         locked = {}
         if facts.is_file("requirements.lock"):
             text = facts.text("requirements.lock")
             locked = {_normalized(n): v for n, v in LOCK_PIN.findall(text)}
-        self.severity = "warn"
         found = self._python(str(project.get("requires-python") or ""))
         lines = [str(line) for line in project.get("dependencies", [])]
         requirements = [parse_requirement(line) for line in lines if self.runtime.applies(line)]
@@ -169,3 +192,85 @@ class ColabInstalls(Rule):
         missing.append(f"{name}=={pin or lock}" if pin or lock else name)
         what = pin or "its newest release" + (f", not the lock's {lock}" if lock else "")
         return [f"{name} is not on Colab: the install cell installs {what}"]
+
+
+def install_lines(source: str) -> list[list[str]]:
+    """The arguments of each pip install line of a code cell (a line shlex cannot split is
+    left out: the cell's own syntax error is its run's to report)."""
+    found = []
+    for line in source.splitlines():
+        match = PIP_INSTALL.match(line)
+        if match:
+            try:
+                found.append(shlex.split(match["args"], comments=True))
+            except ValueError:
+                continue
+    return found
+
+
+def requirements_of(words: list[str]) -> tuple[list[str], bool]:
+    """The requirements an install line names (not options, their values, files or URLs), and
+    whether it upgrades (-U)."""
+    found, skip, upgrade = [], False, False
+    for word in words:
+        if skip:
+            skip = False
+        elif word in VALUED:
+            skip = True
+        elif word in ("-U", "--upgrade"):
+            upgrade = True
+        elif not word.startswith("-"):
+            found.append(word)
+    return found, upgrade
+
+
+def _cells(facts: Facts, notebook: str) -> list[str]:
+    """The code cells' sources of a notebook (none when it cannot be read: TK102 says why)."""
+    try:
+        data = facts.json(notebook)
+    except UntrustedInput:
+        return []
+    cells = data.get("cells", []) if isinstance(data, dict) else []
+    sources = (c.get("source", "") for c in cells if isinstance(c, dict))
+    return ["".join(s) if isinstance(s, list) else str(s) for s in sources]
+
+
+def notebook_installs(notebook: str, facts: Facts, runtime: ColabRuntime) -> list[str]:
+    """What ``notebook``'s pip install lines do on the runtime, and its minimal install line."""
+    found, needed, seen = [], [], False
+    for source in _cells(facts, notebook):
+        for words in install_lines(source):
+            seen = True
+            requirements, upgrade = requirements_of(words)
+            for word in requirements:
+                said, keep = judge(word, upgrade, runtime)
+                found += [f"{notebook}: {said}"] if said else []
+                needed += [word] if keep else []
+    if not seen:
+        return []
+    line = " ".join(shlex.quote(word) for word in needed)
+    minimal = f"%pip install --quiet {line}" if needed else "no install line: Colab has it all"
+    return [*found, f"{notebook}: the minimal install line: {minimal}"]
+
+
+def judge(word: str, upgrade: bool, runtime: ColabRuntime) -> tuple[str, bool]:
+    """What installing ``word`` on the runtime does (said to the user; "" when nothing worth
+    saying), and whether the minimal install line keeps it."""
+    try:
+        requirement = Requirement(word)
+    except InvalidRequirement:  # a URL, a path, a file: installs what it names
+        return f"installs {word}, which Colab cannot know of", True
+    if not runtime.applies(word):
+        return "", False
+    name = _normalized(requirement.name)
+    if SERVED_BY.get(name) in runtime.packages:
+        served = SERVED_BY[name]
+        return f"installs {name} over Colab's {served} {runtime.packages[served]}: drop it", False
+    colab = runtime.packages.get(name)
+    if colab is None:
+        return f"installs {word} (not on Colab)", True
+    if not requirement.specifier.contains(colab, prereleases=True):
+        return f"replaces Colab's {name} {colab} with {word}", True
+    if upgrade:
+        return f"upgrades Colab's {name} {colab} to its newest release", True
+    return f"changes nothing: Colab has {name} {colab}", False

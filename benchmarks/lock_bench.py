@@ -8,7 +8,9 @@ torch's CPU wheel is when PyTorch's CPU index is unreachable (pip's find-links f
 index line is then dropped from both files, as tests/support.py does. Prints one JSON object:
 ``resolve_s`` (``tutorkit lock --check``, uv's cache as it is), ``lock_bytes``, ``packages``,
 ``install_lock_s`` (``pip install --require-hashes -r requirements.lock`` then the package with
---no-deps), ``install_requirements_s`` (``pip install -r requirements.txt``) and their ratio.
+--no-deps), ``install_requirements_s`` (``pip install -r requirements.txt``, which installs the
+lock's versions through constraints.txt), ``install_direct_pins_s`` (the same without the
+constraints line: the direct pins, everything else as the index has it today) and the ratios.
 pip's download cache is shared: run it twice and read the second run for warm-cache numbers.
 """
 
@@ -23,7 +25,7 @@ import time
 import venv
 from pathlib import Path
 
-from tutorkit.lock import LOCK, lock
+from tutorkit.lock import CONSTRAINTS, CONSTRAINTS_LINE, LOCK, lock
 
 INDEX_LINE = "--extra-index-url https://download.pytorch.org/whl/cpu"
 
@@ -56,6 +58,9 @@ def main() -> int:
         root = Path(scratch)
         lock_file = _without_index(repo / LOCK, root / "requirements.lock")
         requirements = _without_index(repo / "requirements.txt", root / "requirements.txt")
+        (root / CONSTRAINTS).write_bytes((repo / CONSTRAINTS).read_bytes())
+        direct = root / "direct-pins.txt"
+        direct.write_text(requirements.read_text().replace(f"{CONSTRAINTS_LINE}\n", ""))
         from_lock = _timed_install(
             root / "lock",
             repo,
@@ -63,13 +68,16 @@ def main() -> int:
             ["--no-deps", "-e", "."],
         )
         from_requirements = _timed_install(root / "req", repo, ["-r", str(requirements)])
+        from_direct = _timed_install(root / "direct", repo, ["-r", str(direct)])
     result = {
         "resolve_s": round(resolve, 2),
         "lock_bytes": len(locked.text.encode()),
         "packages": locked.packages,
         "install_lock_s": round(from_lock, 1),
         "install_requirements_s": round(from_requirements, 1),
+        "install_direct_pins_s": round(from_direct, 1),
         "lock_over_requirements": round(from_lock / from_requirements, 2),
+        "lock_over_direct_pins": round(from_lock / from_direct, 2),
     }
     json.dump(result, sys.stdout, indent=2)
     print()

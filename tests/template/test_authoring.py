@@ -254,6 +254,8 @@ def test_generated_dependency_tests_pass_and_take_a_pinned_pyproject_dependency(
     assert run_dependency_tests(fresh).returncode == 0
     edit(fresh / "pyproject.toml", "dependencies = [\n", 'dependencies = [\n  "pandas==2.2.3",\n')
     assert "run `tutorkit lock`" in run_dependency_tests(fresh).stdout
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "first"]):  # an author's repo
+        subprocess.run(["git", *args], cwd=fresh, check=True, capture_output=True)
     wheels = ["--wheels", pip_find_links()] if pip_find_links() else []
     assert main(["lock", str(fresh), *wheels]) == 0
     done = run_dependency_tests(fresh)

@@ -297,9 +297,8 @@ def test_the_one_command_installs_get_exactly_the_lock(tmp_path, render):
     check = [python, str(LOCK_CHECK), str(repo / LOCK), "--allow", package]
     done = subprocess.run(check, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stdout
-    assert (
-        "The environment is" in done.stdout and "73 packages at the locked versions" in done.stdout
-    )
+    packages = len(PIN.findall((repo / LOCK).read_text()))
+    assert f"{packages} packages at the locked versions" in done.stdout
 
 
 def interpreter(version: str) -> str | None:
@@ -346,7 +345,8 @@ def test_a_tensorflow_lock_for_python_3_13_installs_hash_checked_and_trains(tmp_
         text=True,
         check=False,
     )
-    assert checked.returncode == 0 and "93 packages at the locked versions" in checked.stdout
+    packages = len(PIN.findall((repo / LOCK).read_text()))
+    assert checked.returncode == 0 and f"{packages} packages at the locked" in checked.stdout
     trained = subprocess.run(
         [env_python, "-m", f"{package}.train", "--config", "smoke"],
         cwd=repo,

@@ -22,7 +22,7 @@ from support import (
 )
 
 # The timing rule of this suite: a test that installs or executes a generated repo is marked
-# `slow`, so that `pytest -m "not slow"` stays within two minutes on two cores. Two guards:
+# `slow`, so that `pytest -m "not slow"` stays near three minutes on two cores. Two guards:
 # a test that asks for these fixtures without the mark is a collection error, and a test
 # without the mark that makes a virtual environment with pip in it (an install) fails.
 

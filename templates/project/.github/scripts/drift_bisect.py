@@ -38,20 +38,9 @@ from importlib import metadata
 from pathlib import Path
 
 from job_report import failed_tests
+from lock_check import ALWAYS_ALLOWED, locked_versions, normalized
 
-PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?==([^\s;\\]+)")
 INDEX_OPTION = re.compile(r"^\s*(--extra-index-url|--index-url|--find-links)[\s=]+(\S+)\s*$")
-ALWAYS_ALLOWED = {"pip", "setuptools", "wheel"}
-
-
-def normalized(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
-def pins(text: str) -> dict[str, str]:
-    """Name -> version of each ``name==version`` line of a pip requirements file."""
-    found = (PIN.match(line) for line in text.splitlines())
-    return {normalized(pin[1]): pin[2] for pin in found if pin}
 
 
 def index_lines(text: str) -> list[str]:
@@ -100,7 +89,7 @@ class Trials:
 
     def __init__(self, args: argparse.Namespace, lock_text: str, changes: dict, work: Path):
         self.args, self.lock_text, self.changes, self.work = args, lock_text, changes, work
-        self.locked = pins(lock_text)
+        self.locked = locked_versions(lock_text)
         self.allowed = ALWAYS_ALLOWED | {normalized(name) for name in args.allow}
         self.cutoff = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         self.started, self.slowest = time.monotonic(), 0.0
@@ -137,7 +126,7 @@ class Trials:
         else:
             result = self.run_suite(number, upgraded)
         if not why:
-            result.moved = self.moved(pins(path.read_text()), upgraded)
+            result.moved = self.moved(locked_versions(path.read_text()), upgraded)
         result.minutes = (time.monotonic() - start) / 60
         self.slowest = max(self.slowest, time.monotonic() - start)
         print(f"::endgroup::\nTrial {number} ({names}): {result.outcome}", flush=True)
@@ -169,7 +158,9 @@ class Trials:
         done = subprocess.run([*pip, "install", "--no-deps", "--require-hashes", "-r", str(path)])
         if done.returncode != 0:
             return False
-        extra = sorted(set(own_distributions()) - set(pins(path.read_text())) - self.allowed)
+        extra = sorted(
+            set(own_distributions()) - set(locked_versions(path.read_text())) - self.allowed
+        )
         if not extra:
             return True
         return subprocess.run([*pip, "uninstall", "--yes", *extra]).returncode == 0
@@ -300,7 +291,7 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = arguments(argv)
     lock_text = Path(args.lock).read_text(encoding="utf-8")
-    changes = upgrades(pins(lock_text), own_distributions())
+    changes = upgrades(locked_versions(lock_text), own_distributions())
     if not changes:
         write(["No package of the lock is at another release here: nothing to bisect."])
         return 0

@@ -79,6 +79,7 @@ def isolated_git(tmp_path_factory):
         mp.setenv("TUTORKIT_CACHE_DIR", str(home / "tutorkit-cache"))
         mp.setenv("XDG_CONFIG_HOME", str(home / "config"))
         mp.delenv("TUTORKIT_TEMPLATE_URL", raising=False)
+        mp.delenv("COLUMNS", raising=False)  # piped tables are 200 wide unless a test says
         yield home
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections import Counter
 from contextlib import contextmanager
@@ -29,7 +30,14 @@ def _print_table(title: str, columns: list[str], rows: list[list[str]], styles: 
     for row, style in zip(rows, styles, strict=True):
         cells = [Text(printable(cell, newlines=True)) for cell in row]
         table.add_row(*cells, style=style or None)
-    Console(width=None if sys.stdout.isatty() else 200).print(table)
+    Console(width=None if sys.stdout.isatty() else _piped_width()).print(table)
+
+
+def _piped_width() -> int:
+    """The table's width when the output is not a terminal: $COLUMNS when it is a width (as a
+    terminal's is read), else 200."""
+    columns = os.environ.get("COLUMNS", "")
+    return int(columns) if columns.isdigit() and 40 <= int(columns) <= 10_000 else 200
 
 
 def _repo_name(repo: str) -> str:

@@ -83,8 +83,9 @@ def test_check_run_says_which_python_ran_and_that_it_runs_the_repos_code(make_re
         f"tutorkit: TK201 runs the notebooks of {repo} with {python_of(active)} "
         "(the active virtual environment, $VIRTUAL_ENV); this executes the repo's code.\n"
     )
-    table = tk_subprocess("check", repo, "--run", env=env)
-    assert f"ran {python_of(active)}" in table.stdout.replace("\n", "")
+    # A terminal wide enough for the path on one line, however long the temporary folder is.
+    table = tk_subprocess("check", repo, "--run", env={**env, "COLUMNS": "1000"})
+    assert f"ran {python_of(active)}" in table.stdout
     static = json.loads(tk_subprocess("check", repo, "--json", env=env).stdout)
     assert all("interpreter" not in row for row in static)
 
@@ -109,3 +110,12 @@ def test_an_environment_committed_to_the_repo_is_never_run(make_repo):
     assert done.returncode == 1 and done.stdout == ""
     assert "is committed to the repo" in done.stderr and done.stderr.count("\n") == 1
     assert not (repo / "ran-the-committed-python").exists()
+
+
+def test_a_piped_table_takes_its_width_from_columns(monkeypatch):
+    """Output that is not a terminal: 200 columns, or $COLUMNS when it is a sane width."""
+    from tutorkit.report import _piped_width
+
+    for value, width in (("", 200), ("1000", 1000), ("80", 80), ("3", 200), ("x; rm", 200)):
+        monkeypatch.setenv("COLUMNS", value)
+        assert _piped_width() == width

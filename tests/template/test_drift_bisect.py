@@ -335,6 +335,15 @@ def bash(run: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProces
     return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
 
 
+def rerun(run: str, repo: Path, env: dict[str, str]) -> str:
+    """The newest releases installed again, then the bisection step ``run``: its report."""
+    assert bash(f"python -m pip install --quiet {' '.join(NEWEST)}", repo, env).returncode == 0
+    Path(env["GITHUB_OUTPUT"]).write_text("")
+    done = bash(run, repo, env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return outputs(env)["culprit"]
+
+
 def canary_run(
     rendered: Path, repo: Path, environment: Path, index: Path, tmp_path: Path, run=None
 ):
@@ -438,11 +447,7 @@ def test_two_upgrades_that_break_it_only_together_are_named(variants, index, env
     # releases, with the tests that failed on them) and why the search stopped.
     run = step(rendered, "dependency-drift.yml", "latest", FIND)["run"]
     assert run.count("--max-trials 12") == 1
-    assert bash(f"python -m pip install --quiet {' '.join(NEWEST)}", repo, env).returncode == 0
-    Path(env["GITHUB_OUTPUT"]).write_text("")
-    done = bash(run.replace("--max-trials 12", "--max-trials 1"), repo, env)
-    assert done.returncode == 0, done.stdout + done.stderr
-    report = outputs(env)["culprit"]
+    report = rerun(run.replace("--max-trials 12", "--max-trials 1"), repo, env)
     assert report.startswith(
         "Narrowed to `alpha` 1.0 -> 1.1 and `gamma` 1.0 -> 1.1, which break "
         "`tests/test_model.py::test_area`; the search stopped: the bound (--max-trials 1) is "
@@ -453,11 +458,7 @@ def test_two_upgrades_that_break_it_only_together_are_named(variants, index, env
     # A test that fails on the lock too: no newer release is to blame, and one trial says so.
     tests = repo / "tests" / "test_model.py"
     tests.write_text(tests.read_text() + "\n\ndef test_broken_anyway():\n    assert False\n")
-    assert bash(f"python -m pip install --quiet {' '.join(NEWEST)}", repo, env).returncode == 0
-    Path(env["GITHUB_OUTPUT"]).write_text("")
-    done = bash(run, repo, env)
-    assert done.returncode == 0, done.stdout + done.stderr
-    report = outputs(env)["culprit"]
+    report = rerun(run, repo, env)
     assert report.startswith(
         "The lock itself fails here too: no newer release is to blame (see the run).\n\n"
         "Trials (1; at most 12 trials, 40 minutes)"

@@ -711,16 +711,21 @@ def test_duplicate_tracking_issues_are_closed_into_the_oldest(repo, tmp_path):
     assert states == {3: ("open", None), 5: ("closed", "not_planned")}
 
 
-def test_canary_failures_go_to_their_own_issue(repo, tmp_path):
-    """The canary keeps its own issue (label dependency-drift), beside the notebooks one."""
-    job = workflow(repo, "dependency-drift.yml")["jobs"]["track"]
-    assert job["concurrency"]["group"] == "tracking-issue-dependency-drift"
-    gh = GhStandIn(
+def beside_the_notebooks_issue(tmp_path: Path) -> GhStandIn:
+    """A `gh` stand-in for a repo whose notebooks tracking issue (#1) is open."""
+    return GhStandIn(
         tmp_path,
         REPO,
         issues=[open_issue(1, "notebooks-failing")],
         labels={"notebooks-failing": {}},
     )
+
+
+def test_canary_failures_go_to_their_own_issue(repo, tmp_path):
+    """The canary keeps its own issue (label dependency-drift), beside the notebooks one."""
+    job = workflow(repo, "dependency-drift.yml")["jobs"]["track"]
+    assert job["concurrency"]["group"] == "tracking-issue-dependency-drift"
+    gh = beside_the_notebooks_issue(tmp_path)
     canary = tracker(repo, gh, tmp_path, "dependency-drift.yml")
     drift = "- `torch`: pinned 2.13.0, newest 2.14.0"
     failed = {"failed": "notebooks/01-quickstart.ipynb", "drift": drift}
@@ -827,12 +832,7 @@ def test_colab_gate_failures_go_to_their_own_issue(repo, tmp_path):
         "issues": "write",
     }
     assert job["concurrency"]["group"] == "tracking-issue-colab-install"
-    gh = GhStandIn(
-        tmp_path,
-        REPO,
-        issues=[open_issue(1, "notebooks-failing")],
-        labels={"notebooks-failing": {}},
-    )
+    gh = beside_the_notebooks_issue(tmp_path)
     gate = tracker(repo, gh, tmp_path, "colab.yml")
     reason = "cannot install on Colab's Python 3.13.15: pyproject.toml requires Python <3.13"
     failing = json.dumps({"gate": {"result": "failure", "outputs": {"failed": reason}}})

@@ -107,15 +107,16 @@ def fault(point: str, step: int = 0) -> None:
     """A fault the tests inject through ``$TUTORKIT_FAULT`` (never set in normal use).
 
     ``pause-before-land=SECONDS`` sleeps once the update is computed, just before the landing
-    checks the repo (so a test can change the repo then); ``kill-while-landing=N`` kills this
-    process (SIGKILL) after N files of the landing have been moved into place;
+    checks the repo (so a test can change the repo then); ``pause-while-cleaning=SECONDS`` sleeps
+    as the work folder is removed (interrupts are held back then); ``kill-while-landing=N`` kills
+    this process (SIGKILL) after N files of the landing have been moved into place;
     ``kill-before-ref`` kills it just before a commit's branch moves; ``full-disk=N`` makes the
     N-th write of the journal fail as a full disk does (ENOSPC).
     """
     name, _, value = os.environ.get(FAULT_ENV, "").partition("=")
     if name != point:
         return
-    if point == "pause-before-land":
+    if point in ("pause-before-land", "pause-while-cleaning"):
         import time
 
         time.sleep(float(value))
@@ -147,11 +148,33 @@ def repo_lock(repo: Path) -> Iterator[Path]:
 
 @contextlib.contextmanager
 def work_folder(folder: Path) -> Iterator[Path]:
-    """A scratch folder for one update, removed afterwards (or by the next run after a kill)."""
-    path = Path(tempfile.mkdtemp(prefix=f"work-{os.getpid()}-", dir=folder))
+    """A scratch folder for one update, removed afterwards (or by the next run after a kill).
+
+    Ctrl-C or SIGTERM arriving while the folder is made or removed waits until that is done: an
+    interrupt in the middle of either would leave a folder behind, or half of one.
+    """
+    with scratch_folder(folder, "work-") as path:
+        yield path
+
+
+@contextlib.contextmanager
+def scratch_folder(parent: Path, prefix: str) -> Iterator[Path]:
+    """``parent/<prefix><pid>-…``, made and removed whole even when an interrupt arrives."""
+    path: Path | None = None
     try:
+        with deferred_signals():
+            path = Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=parent))
         yield path
     finally:
+        if path is not None:
+            remove_folder(path, pause="pause-while-cleaning")
+
+
+def remove_folder(path: Path, pause: str = "") -> None:
+    """Remove a scratch folder whole: an interrupt arriving meanwhile waits until it is gone."""
+    with deferred_signals():
+        if pause:
+            fault(pause)
         shutil.rmtree(path, ignore_errors=True)
 
 
@@ -354,10 +377,10 @@ def land(
     journal = Journal(folder)
     paths = [w.path for w in writes]
     index_before = _index_entries(repo, paths) if index_info else ""
-    data = journal.prepare(repo, writes, index_before)
-    data["commit"], data["head_before"] = commit, snapshot.head
-    fault("pause-before-land")
     try:
+        data = journal.prepare(repo, writes, index_before)
+        data["commit"], data["head_before"] = commit, snapshot.head
+        fault("pause-before-land")
         with deferred_signals():
             snapshot.check(repo)
             data["state"] = "landing"
@@ -381,7 +404,7 @@ def land(
                 on_landed.landed = True
             _remove_empty_folders(repo, [w.path for w in writes if w.content is None])
     finally:
-        shutil.rmtree(journal.root, ignore_errors=True)
+        remove_folder(journal.root)
 
 
 def index_lines(repo: Path, writes: list[Write]) -> str:
@@ -532,11 +555,8 @@ def staging_folder(parent: Path, name: str) -> Iterator[Path]:
     moves into place by a rename), removed afterwards, or by the next run after a kill."""
     prefix = f".{name}.tutorkit-"
     sweep_stale(parent, prefix)
-    path = Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=parent))
-    try:
+    with scratch_folder(parent, prefix) as path:
         yield path
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
 
 
 def place_new_repo(work: Path, target: Path) -> None:

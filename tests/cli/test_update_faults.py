@@ -242,6 +242,38 @@ def test_ctrl_c_leaves_each_repo_as_it_was_or_updated(fleet, updated_files, sign
         assert "tutorkit: interrupted; every repo is either as it was or fully updated" in err
 
 
+@pytest.mark.parametrize("jobs", [1, pytest.param(2, marks=pytest.mark.slow)])
+@pytest.mark.parametrize(
+    "signum", [signal.SIGINT, pytest.param(signal.SIGTERM, marks=pytest.mark.slow)]
+)
+def test_an_interrupt_while_the_work_folder_is_removed_waits_until_it_is_gone(
+    fleet, updated_files, signum, jobs
+):
+    """The update has landed and removes its work folder (paused there for a second): the
+    interrupt is held back until the folder is gone, so none is left half removed."""
+    repos = fleet(2)
+    before = hashes(repos[0])
+    proc, tag = start(
+        "update",
+        fleet.root,
+        "--jobs",
+        jobs,
+        "--json",
+        env={"TUTORKIT_FAULT": "pause-while-cleaning=1"},
+    )
+    wait_until(lambda: hashes(repos[0]) == updated_files)
+    proc.send_signal(signum)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, (err, out)
+    reported = results(out)
+    assert reported["repo0"]["result"] == "updated", reported
+    for repo in repos:
+        state = as_before_or_updated(repo, before, updated_files)
+        assert reported[repo.name]["result"] == ("updated" if state == "updated" else "interrupted")
+        assert leftovers(repo) == []
+    assert processes_with(tag) == []
+
+
 @pytest.mark.parametrize(
     "offset",
     [pytest.param(0.5, marks=pytest.mark.slow), 1.5, pytest.param(3.0, marks=pytest.mark.slow)],

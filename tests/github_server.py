@@ -349,17 +349,18 @@ def executed_notebook(warnings: list[str]) -> str:
     return json.dumps(notebook)
 
 
-def report_zip(
-    cases: list[tuple[str, str, float]], warnings: dict[str, list[str]], name: str = "repo"
-) -> bytes:
+def report_zip(cases: list[tuple[str, str, float]], warnings: dict[str, list[str]]) -> bytes:
     """A notebook-report artifact as the generated notebooks workflow uploads it: paths
-    `$RUNNER_TEMP/junit.xml` and `notebooks/`, which actions/upload-artifact roots at their
-    common ancestor (`/home/runner/work`): `_temp/junit.xml`, `NAME/NAME/notebooks/...`."""
+    `$RUNNER_TEMP/junit.xml` and `$RUNNER_TEMP/executed-notebooks/`, which
+    actions/upload-artifact roots at their least common ancestor (its README, "Upload using
+    multiple paths"): `junit.xml`, `executed-notebooks/notebooks/...`."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("_temp/junit.xml", junit_xml(cases))
+        archive.writestr("junit.xml", junit_xml(cases))
         for path, *_ in cases:
-            archive.writestr(f"{name}/{name}/{path}", executed_notebook(warnings.get(path, [])))
+            archive.writestr(
+                f"executed-notebooks/{path}", executed_notebook(warnings.get(path, []))
+            )
     return buffer.getvalue()
 
 
@@ -423,7 +424,7 @@ def fleet_repo(index: int, slug: str, state: str, now: datetime) -> dict:
         warnings = {NOTEBOOKS[0]: [TORCH_LOAD]} if index % 2 == 0 else {}
         if index % 3 == 0:
             warnings[NOTEBOOKS[1]] = [DATALOADER]
-        data = report_zip(cases, warnings, slug.split("/")[1])
+        data = report_zip(cases, warnings)
         number = base + 200 + week
         repo["artifacts"].append(artifact(number, slug, run_id, _stamp(created), len(data)))
         repo["zips"][number] = data

@@ -611,7 +611,7 @@ def read_report(data: bytes) -> dict:
 
     def tested(name: str) -> str:
         """The junit file name of a zipped notebook: upload-artifact roots the zip at the
-        paths' common ancestor (`_temp/junit.xml`, `repo/repo/notebooks/x.ipynb`)."""
+        paths' common ancestor (`junit.xml`, `executed-notebooks/notebooks/x.ipynb`)."""
         return next((f for f in files if name == f or name.endswith("/" + f)), name)
 
     warnings = {

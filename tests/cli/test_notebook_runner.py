@@ -13,12 +13,14 @@ pull request from a fork.
 from __future__ import annotations
 
 import importlib.util
+import io
 import json
 import os
 import re
 import subprocess
 import sys
 import time
+import zipfile
 from importlib.metadata import version
 from pathlib import Path
 
@@ -29,9 +31,12 @@ from cli_support import commit_all, shim_environment
 from support import CHECKOUT
 from tutorial_repos import VISION_POLICY, keras_repo, notebook, vision_repo
 
+from tutorkit.github import read_report
+
 RUNNER = CHECKOUT / "templates" / "project" / ".github" / "scripts" / "notebooks.py"
 RUN_STEP = "Run the tests and execute every notebook"
 INSTALL_STEP = "Install the requirements and the notebook runner"
+REPORT_STEP = "Upload the notebook report (read by the fleet dashboard)"
 BIN = str(Path(sys.executable).parent)  # this suite's Python: pytest, papermill, ipykernel
 
 POLICIES = {
@@ -125,6 +130,33 @@ def test_an_adopted_repo_goes_green_as_its_ci_step_runs_it(tmp_path, template, i
         outputs = nbformat.read(executed, as_version=4).cells
         printed = "".join(o.get("text", "") for c in outputs for o in c.get("outputs", []))
         assert "steps 20" in printed  # the smoke parameter reached the notebook
+        # The notebook report, zipped as upload-artifact zips the step's paths, reads on the
+        # fleet dashboard: each notebook's outcome, and the warning its executed copy printed.
+        report = read_report(uploaded(workflow_step(repo, "pip", REPORT_STEP), tmp_path / "runner"))
+        assert {case["file"] for case in report["cases"]} >= set(EXPECTED[repo.name])
+        assert report["warnings"] == {
+            "01 Intro/Getting started.ipynb": [
+                "FutureWarning: plots move to utils.show in the next lecture"
+            ]
+        }
+
+
+def uploaded(step: dict, runner_temp: Path) -> bytes:
+    """The zip that actions/upload-artifact makes of ``step``'s paths: every file under them,
+    named from the paths' least common ancestor (its README: "Upload using multiple paths")."""
+    paths = [
+        Path(line.replace("${{ runner.temp }}", str(runner_temp)))
+        for line in step["with"]["path"].splitlines()
+    ]
+    root = Path(os.path.commonpath(paths))
+    files = [
+        f for p in paths for f in ([p] if p.is_file() else sorted(p.rglob("*"))) if f.is_file()
+    ]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for file in files:
+            archive.write(file, file.relative_to(root).as_posix())
+    return buffer.getvalue()
 
 
 def git_status(repo: Path) -> str:

@@ -73,7 +73,8 @@ def vision_repo(root: Path) -> Path:
     notebook(
         repo / "01 Intro" / "Getting started.ipynb",
         "# Getting started",
-        f"{torch}\nimport math\nprint('pi is', round(math.pi, 2))",
+        f"{torch}\nimport math\nimport warnings\nprint('pi is', round(math.pi, 2))\n"
+        "warnings.warn('plots move to utils.show in the next lecture', FutureWarning)",
     )
     notebook(
         repo / "chapters" / "part 2" / "cnn" / "Train a CNN.ipynb",

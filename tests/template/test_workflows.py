@@ -370,6 +370,13 @@ def test_the_infrastructure_layout_runs_every_notebook_without_the_starters_file
         assert run["env"] == {"NOTEBOOK_SECRETS": "${{ secrets.NOTEBOOK_SECRETS }}"}
         upload = next(s for s in job["steps"] if s.get("uses", "").startswith("actions/upload"))
         assert upload["with"]["path"] == "${{ runner.temp }}/executed-notebooks/"
+    # The dashboard's report holds the executed notebooks (their warnings), as a starter's
+    # does: the committed ones have no outputs (nbstripout).
+    [report] = [s for s in pip["steps"] if s.get("with", {}).get("name") == REPORT_ARTIFACT]
+    assert report["with"]["path"].splitlines() == [
+        "${{ runner.temp }}/junit.xml",
+        "${{ runner.temp }}/executed-notebooks/",
+    ]
 
 
 def test_the_infrastructure_layout_caches_downloads_weekly(adopted):

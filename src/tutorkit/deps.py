@@ -98,13 +98,18 @@ def distributions(modules: list[str]) -> list[str]:
 
 
 def _required(repo: Path) -> set[str]:
-    """The distributions the repo's own requirements.txt names (pinned or not)."""
-    from tutorkit.checks.dependencies import parse_requirement, requirement_lines
+    """The distributions the repo's own requirements.txt names (pinned or not), and the
+    requirements files its ``-r`` lines name (those it cannot read, ``check`` reports)."""
+    from tutorkit.checks.dependencies import parse_requirement, requirements_read
 
     if not (repo / REQUIREMENTS).is_file():
         return set()
-    text = repo_file(repo, repo / REQUIREMENTS).decode("utf-8", errors="replace")
-    return {req[0] for req in map(parse_requirement, requirement_lines(text)) if req}
+
+    def read(rel: str) -> str:
+        return repo_file(repo, repo / rel).decode("utf-8", errors="replace")
+
+    lines, _unread = requirements_read(read, REQUIREMENTS)
+    return {req[0] for req in (parse_requirement(line) for _name, line in lines) if req}
 
 
 def _cut_off(repo: Path, date: str | None) -> tuple[str, str]:

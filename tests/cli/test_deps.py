@@ -40,6 +40,13 @@ def course(root, date: str = "2024-06-01T12:00:00+00:00"):
     return repo
 
 
+def adopted_tk111(tk, template, repo) -> dict:
+    """TK111's result on ``repo`` once adopted."""
+    assert tk("adopt", repo, "--template-url", template, "--framework", "pytorch")[0] == 0
+    _, out, _ = tk("check", repo, "--json")
+    return {r["id"]: r for r in json.loads(out)}["TK111"]
+
+
 def test_third_party_imports_and_their_distributions(tmp_path):
     """Magics and shell lines skipped, the standard library and the repo's own modules left
     out, a notebook that does not parse ignored; pipreqs' mapping names the distributions."""
@@ -85,9 +92,7 @@ def test_unpinned_requirements_fail_tk111_and_its_fix_works(tmp_path, tk, templa
     repo = course(tmp_path)
     (repo / "requirements.txt").write_text("numpy\npyyaml>=6\n")
     commit_all(repo, "Requirements, unpinned")
-    assert tk("adopt", repo, "--template-url", template, "--framework", "pytorch")[0] == 0
-    _, out, _ = tk("check", repo, "--json")
-    tk111 = {r["id"]: r for r in json.loads(out)}["TK111"]
+    tk111 = adopted_tk111(tk, template, repo)
     assert tk111["result"] == "fail"
     assert tk111["problems"] == [
         "requirements.txt does not pin numpy",
@@ -103,3 +108,46 @@ def test_unpinned_requirements_fail_tk111_and_its_fix_works(tmp_path, tk, templa
     (repo / "requirements.txt").write_text("\n".join(mine) + "\n")
     _, out, _ = tk("check", repo, "--json")
     assert {r["id"]: r for r in json.loads(out)}["TK111"]["result"] == "pass"
+
+
+def test_tk111_reads_the_requirements_files_that_requirements_txt_names(tmp_path, tk, template):
+    """`-r` files are read from the folder of the file that names them (pip's rule), CRLF and
+    all; a cycle is read once; a URL, a path outside the repo or a missing file is named, not
+    followed; `-c` constraints install nothing and are not read."""
+    repo = course(tmp_path)
+    (repo / "requirements").mkdir()
+    (repo / "requirements.txt").write_bytes(
+        b"-r requirements/base.txt\r\n--requirement=requirements/missing.txt\r\n"
+        b"-r https://example.com/more.txt\r\n-r ../outside.txt\r\n-c constraints.txt\r\n"
+        b"numpy==2.3.5\r\n"
+    )
+    (repo / "requirements" / "base.txt").write_bytes(
+        b"# shared by the notebooks\r\n-r ../requirements.txt\r\n-rdev.txt\r\npyyaml>=6\r\n"
+    )
+    (repo / "requirements" / "dev.txt").write_text("pytest==9.0.1\nnbformat\n")
+    (repo / "constraints.txt").write_text("tqdm\n")
+    commit_all(repo, "Requirements in three files")
+    tk111 = adopted_tk111(tk, template, repo)
+    assert tk111["result"] == "fail"
+    assert sorted(tk111["problems"]) == [
+        "requirements.txt names ../outside.txt: outside the repo, which tutorkit does not read",
+        "requirements.txt names https://example.com/more.txt: a URL, which tutorkit does not read",
+        "requirements.txt names requirements/missing.txt: requirements/missing.txt is not a "
+        "regular file",
+        "requirements/base.txt does not pin pyyaml",
+        "requirements/dev.txt does not pin nbformat",
+    ]
+
+
+@pytest.mark.slow  # asks the package index (uv pip compile)
+def test_deps_pins_what_the_included_requirements_files_name(tmp_path, tk):
+    repo = course(tmp_path)
+    (repo / "requirements").mkdir()
+    (repo / "requirements.txt").write_text("-r requirements/extra.txt\n")
+    (repo / "requirements" / "extra.txt").write_text("tqdm  # progress bars in the notebooks\n")
+    commit_all(repo, "Requirements")
+    code, out, err = tk("deps", repo, "--json")
+    assert code == 0, err
+    [proposal] = json.loads(out)
+    assert "tqdm" in proposal["distributions"]
+    assert "\ntqdm==" in proposal["requirements"]

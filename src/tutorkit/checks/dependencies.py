@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import posixpath
 import re
+from collections.abc import Callable
 
 from tutorkit.checks.facts import Facts
 from tutorkit.checks.rule import Rule
-from tutorkit.untrusted import UntrustedInput
+from tutorkit.untrusted import UntrustedInput, printable
 
 PIN = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*([^\s;#]+)\s*(;[^#]*)?")
 REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?\s*(?:==\s*([^\s;#]+))?")
 FILES = ("pyproject.toml", "requirements.txt", "environment.yml")
+INCLUDE = re.compile(r"^(?:-r\s*|--requirement(?:\s*=\s*|\s+))(\S+)$")
+MAX_INCLUDED = 20
 
 
 def _pins(lines: list[str]) -> dict[str, str]:
@@ -35,6 +39,51 @@ def requirement_lines(text: str) -> list[str]:
     """A requirements file's requirements and options, comments and blank lines aside."""
     lines = [line.split(" #")[0].strip() for line in text.splitlines()]
     return [line for line in lines if line and not line.startswith("#")]
+
+
+def requirements_read(
+    read: Callable[[str], str], rel: str = "requirements.txt"
+) -> tuple[list[tuple[str, str]], list[str]]:
+    """Every requirement and option of the requirements file ``rel`` and of the files its
+    ``-r`` lines name, as ``(file, line)`` in pip's order (pip reads a ``-r`` path from the
+    folder of the file that names it); and why a named file was not read (a URL, a path
+    outside the repo, a missing file). ``read(rel)`` raises UntrustedInput on a file it
+    refuses. ``-c`` files are constraints: they install nothing, and are not read."""
+    found: list[tuple[str, str]] = []
+    problems: list[str] = []
+    seen: set[str] = set()
+
+    def visit(name: str) -> None:
+        seen.add(name)
+        for line in requirement_lines(read(name)):
+            include = INCLUDE.match(line)
+            if not include:
+                found.append((name, line))
+                continue
+            target = include.group(1)
+            path = posixpath.normpath(posixpath.join(posixpath.dirname(name), target))
+            why = _unreadable(target, path, len(seen))
+            if why:
+                problems.append(f"{name} names {printable(target)}: {why}")
+            elif path not in seen:
+                try:
+                    visit(path)
+                except UntrustedInput as exc:
+                    problems.append(f"{name} names {printable(target)}: {exc}")
+
+    visit(rel)
+    return found, problems
+
+
+def _unreadable(target: str, path: str, files_read: int) -> str:
+    """Why a ``-r`` target is not read ("" when it is)."""
+    if "://" in target:
+        return "a URL, which tutorkit does not read"
+    if posixpath.isabs(target) or path == ".." or path.startswith("../"):
+        return "outside the repo, which tutorkit does not read"
+    if files_read >= MAX_INCLUDED:
+        return f"more than {MAX_INCLUDED} requirements files, the most tutorkit reads"
+    return ""
 
 
 def _dependency_files(facts: Facts) -> tuple[dict, list[str], dict]:
@@ -130,19 +179,23 @@ class DependenciesAgree(Rule):
 
 
 class RequirementsPinned(Rule):
-    """An adopted repo's requirements.txt pins every requirement (name==version)."""
+    """An adopted repo's requirements.txt pins every requirement (name==version), in the
+    requirements files its ``-r`` lines name too."""
 
     id = "TK111"
     layouts = ("infrastructure",)  # the starter's pins are TK103's
     fix = (
         "Run `tutorkit deps .`: it pins what requirements.txt names and what the notebooks "
-        "import, as the package index stood on your last commit's date; copy the pins into "
-        "requirements.txt and commit."
+        "import, as the package index stood on your last commit's date; copy each pin into "
+        "the requirements file that names the package and commit."
     )
 
     def problems(self, facts: Facts) -> list[str]:
         if not facts.is_file("requirements.txt"):
             return []
-        lines = requirement_lines(facts.text("requirements.txt"))
-        unpinned = [req[0] for req in map(parse_requirement, lines) if req and not req[1]]
-        return [f"requirements.txt does not pin {name}" for name in unpinned]
+        lines, problems = requirements_read(facts.text)
+        for name, line in lines:
+            requirement = parse_requirement(line)
+            if requirement and not requirement[1]:
+                problems.append(f"{name} does not pin {requirement[0]}")
+        return problems

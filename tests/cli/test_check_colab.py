@@ -227,8 +227,10 @@ def test_markers_are_read_as_on_colab():
 @pytest.fixture(scope="module")
 def adopted_course(tmp_path_factory, render) -> Path:
     """An adopted repo whose notebooks install with pip as real tutorials do: a pinned torch
-    and numpy with a package Colab lacks, an upgrade, a requirements file, a git URL, a
-    TensorFlow notebook that installs tensorflow-cpu, and one without install lines."""
+    and numpy with a package Colab lacks, an upgrade, the repo's requirements file (hashes,
+    a line continued, a `-r` of another, a marker), a git URL, a TensorFlow notebook that
+    installs tensorflow-cpu, one that installs the requirements of a clone it makes, and one
+    without install lines."""
     import nbformat
 
     repo = render(tmp_path_factory.mktemp("adopted") / "course", layout="infrastructure")
@@ -242,7 +244,17 @@ def adopted_course(tmp_path_factory, render) -> Path:
             "!python -m pip install tensorflow-cpu==2.21.0 git+https://github.com/ada/utils.git"
         ],
         "week 2/plain.ipynb": ["import numpy as np"],
+        "week 2/clone.ipynb": [
+            "!git clone https://github.com/ada/course\n%pip install -r course/requirements.txt"
+        ],
     }
+    (repo / "requirements").mkdir()
+    (repo / "requirements.txt").write_bytes(
+        b"torch==2.13.0 \\\r\n    --hash=sha256:0123abcd\r\n-r requirements/extra.txt\r\n"
+    )
+    (repo / "requirements" / "extra.txt").write_text(
+        'numpy==2.0.2 ; python_version < "3.13"\nscikit-learn  # any\nrich==14.0.0\n'
+    )
     for path, sources in cells.items():
         notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
         (repo / path).parent.mkdir(parents=True, exist_ok=True)
@@ -259,11 +271,23 @@ def test_each_notebooks_pip_lines_are_judged_on_both_runtimes(tk, adopted_course
     assert before["result"] == "warn"
     assert before["problems"] == [
         "week 1/explore.ipynb: upgrades Colab's pandas 2.2.3 to its newest release",
-        "week 1/explore.ipynb: the minimal install line: %pip install --quiet pandas",
+        "week 1/explore.ipynb: replaces Colab's torch 2.11.0+cpu with torch==2.13.0 "
+        "(in requirements.txt)",
+        "week 1/explore.ipynb: changes nothing: Colab has numpy 2.0.2 (in requirements/extra.txt)",
+        "week 1/explore.ipynb: changes nothing: Colab has scikit-learn 1.6.1 "
+        "(in requirements/extra.txt)",
+        "week 1/explore.ipynb: replaces Colab's rich 13.9.4 with rich==14.0.0 "
+        "(in requirements/extra.txt)",
+        "week 1/explore.ipynb: the minimal install line: "
+        "%pip install --quiet pandas torch==2.13.0 rich==14.0.0",
         "week 1/train.ipynb: replaces Colab's torch 2.11.0+cpu with torch==2.13.0",
         "week 1/train.ipynb: changes nothing: Colab has numpy 2.0.2",
         "week 1/train.ipynb: installs evaluate (not on Colab)",
         "week 1/train.ipynb: the minimal install line: %pip install --quiet torch==2.13.0 evaluate",
+        "week 2/clone.ipynb: installs the requirements file course/requirements.txt, which is "
+        "not in the repo",
+        "week 2/clone.ipynb: the minimal install line: "
+        "%pip install --quiet -r course/requirements.txt",
         "week 2/keras.ipynb: installs tensorflow-cpu over Colab's tensorflow 2.20.0: drop it",
         "week 2/keras.ipynb: installs git+https://github.com/ada/utils.git, which Colab cannot "
         "know of",
@@ -277,6 +301,12 @@ def test_each_notebooks_pip_lines_are_judged_on_both_runtimes(tk, adopted_course
         "%pip install --quiet torch==2.13.0 numpy==2.0.2 evaluate"
     ) in after
     assert not any(line.startswith("week 2/plain.ipynb") for line in before["problems"] + after)
+    # Python 3.13: the requirements file's numpy line is not for it.
+    assert not any("numpy 2.1.3 (in requirements/extra.txt)" in line for line in after)
+    assert (
+        "week 1/explore.ipynb: the minimal install line: "
+        "%pip install --quiet pandas torch==2.13.0 rich==14.0.0"
+    ) in after
 
 
 def test_install_lines_are_read_as_pip_reads_them():
@@ -284,14 +314,15 @@ def test_install_lines_are_read_as_pip_reads_them():
 
     source = (
         "%pip install -q -r reqs.txt --index-url https://x.test/simple 'a>=1' b  # why\n"
-        "!pip3 install -U c\n!{sys.executable} -m pip install -e . d\nprint('pip install e')\n"
+        "!pip3 install -U c -rmore.txt --requirement=other.txt --root /x\n"
+        "!{sys.executable} -m pip install -e . d\nprint('pip install e')\n"
         "!pip install 'unbalanced\n"
     )
     lines = install_lines(source)
     assert [requirements_of(words) for words in lines] == [
-        (["a>=1", "b"], False),
-        (["c"], True),
-        (["d"], False),
+        (["a>=1", "b"], ["reqs.txt"], False),
+        (["c"], ["more.txt", "other.txt"], True),
+        ([".", "d"], [], False),
     ]
 
 

@@ -13,14 +13,18 @@ TensorFlow starter's install cell installs tensorflow-cpu only where no TensorFl
 Any notebook, in either layout, whose cells install with pip (``%pip install ...``,
 ``!pip install ...``, ``!python -m pip install ...``) is judged too, per notebook: what its
 install lines would replace of Colab's, what they add, what they change nothing of, and the
-minimal install line that keeps the rest as Colab has it. Whether a pinned release has a wheel
+minimal install line that keeps the rest as Colab has it; the requirements files they name
+(``-r``) are read from the repo and judged line by line. Whether a pinned release has a wheel
 for Colab's Python is the package index's to say: the rule reads no index.
 """
 
 from __future__ import annotations
 
+import contextlib
+import posixpath
 import re
 import shlex
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote
@@ -28,11 +32,11 @@ from urllib.parse import unquote
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-from tutorkit.checks.dependencies import parse_requirement
+from tutorkit.checks.dependencies import parse_requirement, requirements_read
 from tutorkit.checks.facts import Facts
 from tutorkit.checks.rule import Rule
 from tutorkit.errors import TutorkitError
-from tutorkit.untrusted import UntrustedInput, repo_file
+from tutorkit.untrusted import UntrustedInput, printable, repo_file
 
 FREEZE = "pip-freeze.txt"
 OS_INFO = "os-info.txt"
@@ -208,20 +212,62 @@ def install_lines(source: str) -> list[list[str]]:
     return found
 
 
-def requirements_of(words: list[str]) -> tuple[list[str], bool]:
-    """The requirements an install line names (not options, their values, files or URLs), and
+def requirements_of(words: list[str]) -> tuple[list[str], list[str], bool]:
+    """What an install line installs: the requirements it names (an editable's path or URL
+    too; not other options or their values), the requirements files it names (``-r``), and
     whether it upgrades (-U)."""
-    found, skip, upgrade = [], False, False
-    for word in words:
-        if skip:
-            skip = False
-        elif word in VALUED:
-            skip = True
-        elif word in ("-U", "--upgrade"):
+    found: list[str] = []
+    files: list[str] = []
+    upgrade = False
+    rest = iter(words)
+    for word in rest:
+        if word in ("-U", "--upgrade"):
             upgrade = True
-        elif not word.startswith("-"):
+        elif word.startswith("-"):
+            _option(word, rest, found, files)
+        else:
             found.append(word)
-    return found, upgrade
+    return [w for w in found if w], [f for f in files if f], upgrade
+
+
+def _option(word: str, rest: Iterator[str], found: list[str], files: list[str]) -> None:
+    """One option of an install line: a requirements file, an editable, or a value to skip."""
+    if word in ("-r", "--requirement"):
+        files.append(next(rest, ""))
+    elif word.startswith("--requirement="):
+        files.append(word.partition("=")[2])
+    elif word.startswith("-r"):  # -rFILE
+        files.append(word[2:])
+    elif word in ("-e", "--editable"):
+        found.append(next(rest, ""))
+    elif word in VALUED:
+        next(rest, None)
+
+
+def file_requirements(
+    name: str, notebook: str, facts: Facts
+) -> tuple[list[tuple[str, str]], list[str]]:
+    """The requirements that a notebook's ``pip install -r NAME`` installs, each with the file
+    that names it, read from the repo (from the notebook's folder, where Jupyter runs it, else
+    from the repo's top folder, where a notebook that clones the repo on Colab works), the
+    files its ``-r`` lines name included; and what could not be read."""
+    folder = posixpath.dirname(notebook)
+    for rel in dict.fromkeys([posixpath.normpath(posixpath.join(folder, name)), name]):
+        if rel.startswith("../") or posixpath.isabs(rel) or not facts.is_file(rel):
+            continue
+        try:
+            lines, unread = requirements_read(facts.text, rel)
+        except UntrustedInput as exc:
+            return [], [str(exc)]
+        found = []
+        for file, line in lines:
+            if not line.startswith("-"):  # a requirement, then maybe --hash and other options
+                found.append((re.split(r"\s+-", line, maxsplit=1)[0].strip(), file))
+            else:
+                with contextlib.suppress(ValueError):  # -e PATH; not -i URL
+                    found += [(word, file) for word in requirements_of(shlex.split(line))[0]]
+        return found, unread
+    return [], [f"installs the requirements file {printable(name)}, which is not in the repo"]
 
 
 def _cells(facts: Facts, notebook: str) -> list[str]:
@@ -241,16 +287,36 @@ def notebook_installs(notebook: str, facts: Facts, runtime: ColabRuntime) -> lis
     for source in _cells(facts, notebook):
         for words in install_lines(source):
             seen = True
-            requirements, upgrade = requirements_of(words)
-            for word in requirements:
-                said, keep = judge(word, upgrade, runtime)
-                found += [f"{notebook}: {said}"] if said else []
-                needed += [word] if keep else []
+            said, kept = _install_line(words, notebook, facts, runtime)
+            found += said
+            needed += kept
     if not seen:
         return []
     line = " ".join(shlex.quote(word) for word in needed)
     minimal = f"%pip install --quiet {line}" if needed else "no install line: Colab has it all"
     return [*found, f"{notebook}: the minimal install line: {minimal}"]
+
+
+def _install_line(
+    words: list[str], notebook: str, facts: Facts, runtime: ColabRuntime
+) -> tuple[list[str], list[str]]:
+    """What one install line does on the runtime, per requirement (those of the requirements
+    files it names too), and the words of it that the minimal line keeps."""
+    requirements, files, upgrade = requirements_of(words)
+    named = [(word, "") for word in requirements]
+    found: list[str] = []
+    needed: list[str] = []
+    for name in files:
+        in_file, unread = file_requirements(name, notebook, facts)
+        named += in_file
+        found += [f"{notebook}: {why}" for why in unread]
+        needed += ["-r", name] if unread and not in_file else []
+    for word, file in named:
+        said, keep = judge(word, upgrade, runtime)
+        where = f" (in {file})" if file else ""
+        found += [f"{notebook}: {said}{where}"] if said else []
+        needed += [word] if keep else []
+    return found, needed
 
 
 def judge(word: str, upgrade: bool, runtime: ColabRuntime) -> tuple[str, bool]:

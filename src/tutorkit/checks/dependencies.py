@@ -36,7 +36,9 @@ def parse_requirement(line: str) -> tuple[str, str] | None:
 
 
 def requirement_lines(text: str) -> list[str]:
-    """A requirements file's requirements and options, comments and blank lines aside."""
+    """A requirements file's requirements and options, comments and blank lines aside (a line
+    that ends in a backslash goes on on the next, as pip reads it)."""
+    text = re.sub(r"\\\r?\n", "", text)
     lines = [line.split(" #")[0].strip() for line in text.splitlines()]
     return [line for line in lines if line and not line.startswith("#")]
 

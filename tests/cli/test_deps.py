@@ -112,13 +112,14 @@ def test_unpinned_requirements_fail_tk111_and_its_fix_works(tmp_path, tk, templa
 
 def test_tk111_reads_the_requirements_files_that_requirements_txt_names(tmp_path, tk, template):
     """`-r` files are read from the folder of the file that names them (pip's rule), CRLF and
-    all; a cycle is read once; a URL, a path outside the repo or a missing file is named, not
-    followed; `-c` constraints install nothing and are not read."""
+    all; a cycle is read once; a URL, a path outside the repo, a link that leads out of it or a
+    missing file is named, not followed; `-c` constraints install nothing and are not read."""
     repo = course(tmp_path)
     (repo / "requirements").mkdir()
     (repo / "requirements.txt").write_bytes(
         b"-r requirements/base.txt\r\n--requirement=requirements/missing.txt\r\n"
         b"-r https://example.com/more.txt\r\n-r ../outside.txt\r\n-c constraints.txt\r\n"
+        b"-r requirements/secrets.txt\r\n"
         b"numpy==2.3.5\r\n"
     )
     (repo / "requirements" / "base.txt").write_bytes(
@@ -126,6 +127,7 @@ def test_tk111_reads_the_requirements_files_that_requirements_txt_names(tmp_path
     )
     (repo / "requirements" / "dev.txt").write_text("pytest==9.0.1\nnbformat\n")
     (repo / "constraints.txt").write_text("tqdm\n")
+    (repo / "requirements" / "secrets.txt").symlink_to("/etc/passwd")
     commit_all(repo, "Requirements in three files")
     tk111 = adopted_tk111(tk, template, repo)
     assert tk111["result"] == "fail"
@@ -134,6 +136,8 @@ def test_tk111_reads_the_requirements_files_that_requirements_txt_names(tmp_path
         "requirements.txt names https://example.com/more.txt: a URL, which tutorkit does not read",
         "requirements.txt names requirements/missing.txt: requirements/missing.txt is not a "
         "regular file",
+        "requirements.txt names requirements/secrets.txt: requirements/secrets.txt points "
+        "outside the repo: tutorkit does not read it",
         "requirements/base.txt does not pin pyyaml",
         "requirements/dev.txt does not pin nbformat",
     ]

@@ -42,11 +42,11 @@ def code_of(repo: Path, path: Path) -> str:
     file that is not readable as either: outside the repo, too large, not a notebook)."""
     text = repo_text(repo, path)
     if path.suffix == ".ipynb":
-        text = "\n".join(_code_cells(text, path.name))
+        text = "\n".join(code_cells(text, path.name))
     return "\n".join("" if MAGIC.match(line) else line for line in text.splitlines())
 
 
-def _code_cells(text: str, name: str) -> list[str]:
+def code_cells(text: str, name: str) -> list[str]:
     """The sources of a notebook's code cells (none when it is not a notebook)."""
     try:
         notebook = load_json(text, name) if text else {}
@@ -54,7 +54,15 @@ def _code_cells(text: str, name: str) -> list[str]:
         return []
     cells = notebook.get("cells", []) if isinstance(notebook, dict) else []
     code = [c for c in cells if isinstance(c, dict) and c.get("cell_type") == "code"]
-    return ["".join(c.get("source", "")) for c in code]
+    return [_source(c.get("source", "")) for c in code]
+
+
+def _source(source: object) -> str:
+    """A cell's source in either of nbformat's forms, a string or a list of strings; anything
+    else a hostile file may hold reads as nothing."""
+    if isinstance(source, list):
+        return "".join(part for part in source if isinstance(part, str))
+    return source if isinstance(source, str) else ""
 
 
 def discover(paths: list[str]) -> list[Path]:

@@ -230,7 +230,7 @@ def adopted_course(tmp_path_factory, render) -> Path:
     and numpy with a package Colab lacks, an upgrade, the repo's requirements file (hashes,
     a line continued, a `-r` of another, a marker), a git URL, a TensorFlow notebook that
     installs tensorflow-cpu, one that installs the requirements of a clone it makes, and one
-    without install lines."""
+    without install lines (its markdown shows one, which is not code)."""
     import nbformat
 
     repo = render(tmp_path_factory.mktemp("adopted") / "course", layout="infrastructure")
@@ -243,7 +243,10 @@ def adopted_course(tmp_path_factory, render) -> Path:
         "week 2/keras.ipynb": [
             "!python -m pip install tensorflow-cpu==2.21.0 git+https://github.com/ada/utils.git"
         ],
-        "week 2/plain.ipynb": ["import numpy as np"],
+        "week 2/plain.ipynb": [
+            "import numpy as np",
+            "md:Colab users first run\n!pip install bogus",
+        ],
         "week 2/clone.ipynb": [
             "!git clone https://github.com/ada/course\n%pip install -r course/requirements.txt"
         ],
@@ -256,7 +259,14 @@ def adopted_course(tmp_path_factory, render) -> Path:
         'numpy==2.0.2 ; python_version < "3.13"\nscikit-learn  # any\nrich==14.0.0\n'
     )
     for path, sources in cells.items():
-        notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+        notebook = nbformat.v4.new_notebook(
+            cells=[
+                nbformat.v4.new_markdown_cell(s[3:])
+                if s.startswith("md:")
+                else nbformat.v4.new_code_cell(s)
+                for s in sources
+            ]
+        )
         (repo / path).parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(notebook, repo / path)
     git(repo, "init", "--quiet")

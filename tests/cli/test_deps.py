@@ -61,6 +61,21 @@ def test_third_party_imports_and_their_distributions(tmp_path):
     assert distributions(list(found)) == ["numpy", "pillow", "pyyaml", "scikit-learn"]
 
 
+def test_a_notebook_whose_sources_are_not_text_is_read_for_what_text_it_has(tmp_path):
+    """nbformat's source is a string or a list of strings; a hostile file's other values read
+    as nothing, never as a crash."""
+    repo = course(tmp_path)
+    cells = [
+        {"cell_type": "code", "source": 7, "metadata": {}, "outputs": []},
+        {"cell_type": "code", "source": ["import torch\n", 3, None], "metadata": {}},
+        {"cell_type": "markdown", "source": "import keras"},
+    ]
+    (repo / "odd.ipynb").write_text(json.dumps({"cells": cells, "nbformat": 4}))
+    found = imported_modules(repo)
+    assert found["torch"] == ["odd.ipynb"]
+    assert "keras" not in found  # markdown is not code
+
+
 def test_a_date_that_is_not_one_is_refused(tmp_path, tk):
     code, _, err = tk("deps", course(tmp_path), "--date", "last week")
     assert code == 2 and "is not a date: give it as YYYY-MM-DD" in err

@@ -36,6 +36,7 @@ from tutorkit.checks.dependencies import parse_requirement, requirements_read
 from tutorkit.checks.facts import Facts
 from tutorkit.checks.rule import Rule
 from tutorkit.errors import TutorkitError
+from tutorkit.repos import code_cells
 from tutorkit.untrusted import UntrustedInput, printable, repo_file
 
 FREEZE = "pip-freeze.txt"
@@ -51,9 +52,10 @@ PIP_INSTALL = re.compile(
     r"^\s*(?:%pip3?|!\s*pip3?|!\s*python3?\s+-m\s+pip|!\s*\{sys\.executable\}\s+-m\s+pip)"
     r"\s+install\s+(?P<args>.+)$"
 )
-# pip install options that take a value (the value is not a requirement).
-VALUED = {"-r", "--requirement", "-c", "--constraint", "-i", "--index-url", "--extra-index-url"}
-VALUED |= {"-f", "--find-links", "-e", "--editable", "-t", "--target", "--prefix", "--root"}
+# pip install options whose value is neither a requirement nor a requirements file (-r and -e:
+# see _option).
+VALUED = {"-c", "--constraint", "-i", "--index-url", "--extra-index-url", "-f", "--find-links"}
+VALUED |= {"-t", "--target", "--prefix", "--root"}
 
 
 def _normalized(name: str) -> str:
@@ -273,12 +275,9 @@ def file_requirements(
 def _cells(facts: Facts, notebook: str) -> list[str]:
     """The code cells' sources of a notebook (none when it cannot be read: TK102 says why)."""
     try:
-        data = facts.json(notebook)
+        return code_cells(facts.text(notebook), notebook)
     except UntrustedInput:
         return []
-    cells = data.get("cells", []) if isinstance(data, dict) else []
-    sources = (c.get("source", "") for c in cells if isinstance(c, dict))
-    return ["".join(s) if isinstance(s, list) else str(s) for s in sources]
 
 
 def notebook_installs(notebook: str, facts: Facts, runtime: ColabRuntime) -> list[str]:
